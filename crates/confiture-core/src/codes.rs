@@ -1,0 +1,87 @@
+//! The registry of stable error codes. A code never changes meaning once released; add new
+//! ones at the end of their family. Each code fixes the exit class of the error.
+
+use serde::Serialize;
+
+use crate::exit::ExitClass;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ErrorCode {
+    pub id: &'static str,
+    pub exit: ExitClass,
+    pub summary: &'static str,
+}
+
+macro_rules! codes {
+    ($( $name:ident = ($id:literal, $exit:ident, $summary:literal); )*) => {
+        $( pub const $name: ErrorCode = ErrorCode { id: $id, exit: ExitClass::$exit, summary: $summary }; )*
+        /// Every code, in documentation order.
+        pub const ALL: &[ErrorCode] = &[ $( $name ),* ];
+    };
+}
+
+codes! {
+    // Configuration and input (exit 5)
+    CONFIG_NOT_FOUND = ("CONFIG_001", InvalidInput, "Environment or configuration file not found");
+    CONFIG_UNREADABLE = ("CONFIG_002", InvalidInput, "Configuration file cannot be read");
+    CONFIG_NOT_UTF8 = ("CONFIG_003", InvalidInput, "Configuration file is not valid UTF-8");
+    CONFIG_YAML_SYNTAX = ("CONFIG_004", InvalidInput, "YAML syntax error");
+    CONFIG_UNKNOWN_KEY = ("CONFIG_005", InvalidInput, "Unknown configuration key");
+    CONFIG_WRONG_TYPE = ("CONFIG_006", InvalidInput, "Configuration value has the wrong type");
+    CONFIG_MISSING_VAR = ("CONFIG_007", InvalidInput, "Environment variable referenced by ${VAR} is not set");
+    CONFIG_DUPLICATE_KEY = ("CONFIG_008", InvalidInput, "Duplicate key in a YAML mapping");
+    CONFIG_EMPTY = ("CONFIG_009", InvalidInput, "Configuration file is empty");
+    CONFIG_INVALID_VALUE = ("CONFIG_010", InvalidInput, "Configuration value is not allowed");
+    CONFIG_MISSING_KEY = ("CONFIG_011", InvalidInput, "Required configuration key is missing");
+    CONFIG_BAD_VAR_SYNTAX = ("CONFIG_012", InvalidInput, "Malformed ${VAR} reference");
+    CONFIG_NO_PROJECT = ("CONFIG_013", InvalidInput, "No Confiture project found");
+    INPUT_INVALID_ARGUMENT = ("INPUT_001", InvalidInput, "Invalid command-line argument");
+    INPUT_PATH_EXISTS = ("INPUT_002", InvalidInput, "Refusing to overwrite an existing file");
+    INPUT_INVALID_DSN = ("INPUT_003", InvalidInput, "Database URL cannot be parsed");
+    // Connections (exit 3)
+    CONN_REFUSED = ("CONN_001", DatabaseUnreachable, "Cannot connect to the database");
+    CONN_AUTH = ("CONN_002", DatabaseUnreachable, "Authentication failed");
+    CONN_TLS = ("CONN_003", DatabaseUnreachable, "TLS negotiation or certificate verification failed");
+    CONN_TIMEOUT = ("CONN_004", DatabaseUnreachable, "Connection timed out");
+    CONN_DATABASE_MISSING = ("CONN_005", DatabaseUnreachable, "The database does not exist");
+    CONN_SERVER_TOO_OLD = ("CONN_006", DatabaseUnreachable, "PostgreSQL server version is not supported");
+    // Embedded cluster (exit 1)
+    PG_BINARIES_NOT_FOUND = ("PGLOCAL_001", Failure, "PostgreSQL server binaries not found");
+    PG_INITDB_FAILED = ("PGLOCAL_002", Failure, "initdb failed");
+    PG_START_FAILED = ("PGLOCAL_003", Failure, "The embedded PostgreSQL server failed to start");
+    PG_STOP_FAILED = ("PGLOCAL_004", Failure, "The embedded PostgreSQL server failed to stop");
+    PG_NO_UNPRIVILEGED_USER = ("PGLOCAL_005", Failure, "Running as root and no unprivileged OS user to run PostgreSQL");
+    PG_STATE_CORRUPT = ("PGLOCAL_006", Failure, "The embedded cluster directory is in an unexpected state");
+    // Generic
+    IO_FAILED = ("IO_001", Failure, "File system operation failed");
+    SQL_FAILED = ("SQL_001", Failure, "A SQL statement failed");
+    DOCTOR_FAILED = ("DOCTOR_001", Failure, "doctor found a failing check");
+    INTERNAL = ("INTERNAL_001", Failure, "Internal error (a bug: please report it)");
+}
+
+/// Look a code up by its id (`CONFIG_005`), for `--explain`-style tooling and tests.
+pub fn find(id: &str) -> Option<ErrorCode> {
+    ALL.iter().copied().find(|c| c.id.eq_ignore_ascii_case(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<_> = ALL.iter().map(|c| c.id).collect();
+        ids.sort();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(before, ids.len(), "duplicate error code id");
+    }
+
+    #[test]
+    fn config_errors_exit_5() {
+        for c in ALL.iter().filter(|c| c.id.starts_with("CONFIG_")) {
+            assert_eq!(c.exit.code(), 5, "{}", c.id);
+        }
+        assert_eq!(find("conn_001").unwrap().exit.code(), 3);
+    }
+}
