@@ -3,6 +3,7 @@
 
 pub mod codes;
 pub mod config;
+pub mod dsn;
 pub mod error;
 pub mod exit;
 pub mod redact;
