@@ -1,0 +1,93 @@
+//! Command-line arguments (clap derive). Global options apply to every command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "confiture",
+    version,
+    about = "PostgreSQL schema governance: build, migrate, lint, sync",
+    long_about = "Confiture builds PostgreSQL databases from DDL files, runs migrations, lints schemas \
+and syncs anonymized data. Exit codes are a contract: see `confiture exit-codes`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Disable colors (also: NO_COLOR environment variable)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Project root (default: the nearest directory above the current one with db/environments/)
+    #[arg(short = 'C', long, global = true, value_name = "DIR")]
+    pub project_dir: Option<PathBuf>,
+    /// Environment name (db/environments/<ENV>.yaml)
+    #[arg(short, long, global = true, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Environment file to use instead of db/environments/<ENV>.yaml
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "env")]
+    pub config: Option<PathBuf>,
+    /// Database URL; overrides every other source
+    #[arg(long, global = true, value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new Confiture project (db/schema, db/seeds, db/migrations, db/environments)
+    Init(InitArgs),
+    /// Manage the project's embedded PostgreSQL cluster (.confiture/postgres)
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Check configuration, binaries, connection, server version, privileges, tracking table
+    Doctor,
+    /// Print the exit-code contract
+    ExitCodes,
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to create the project in (default: current directory)
+    pub dir: Option<PathBuf>,
+    /// Add missing files to an existing project (never overwrites)
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create (first time) and start the cluster; idempotent
+    Start,
+    /// Stop the cluster; says so if it was not running
+    Stop,
+    /// Show whether the cluster exists and runs
+    Status,
+    /// Print the connection URL of the environment's database
+    Url,
+}

@@ -1,0 +1,96 @@
+//! Rendering: reports as text or JSON, errors as text on stderr or a JSON envelope on stdout.
+//! Colors only on a terminal, never with --no-color or NO_COLOR.
+
+use std::io::IsTerminal;
+
+use serde::Serialize;
+
+use confiture_core::error::ConfitureError;
+
+use crate::args::{Format, GlobalArgs};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub format: Format,
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+pub enum Style {
+    Ok,
+    Warn,
+    Fail,
+    Dim,
+}
+
+impl Output {
+    pub fn new(g: &GlobalArgs) -> Output {
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Output {
+            format: g.format,
+            color: !g.no_color && !no_color_env && std::io::stdout().is_terminal(),
+            quiet: g.quiet,
+            verbose: g.verbose,
+        }
+    }
+
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    pub fn paint(&self, style: Style, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match style {
+            Style::Ok => "32",
+            Style::Warn => "33",
+            Style::Fail => "31",
+            Style::Dim => "2",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    /// Print a report: JSON (with `"ok"`) or the given text.
+    pub fn report<T: Serialize>(&self, ok: bool, report: &T, text: impl FnOnce() -> String) {
+        if self.json() {
+            let mut value = serde_json::to_value(report).expect("reports serialize");
+            if let serde_json::Value::Object(map) = &mut value {
+                map.insert("ok".into(), serde_json::Value::Bool(ok));
+            }
+            println!("{}", serde_json::to_string_pretty(&value).expect("json"));
+        } else if !self.quiet || !ok {
+            let t = text();
+            if !t.is_empty() {
+                println!("{}", t.trim_end());
+            }
+        }
+    }
+
+    pub fn error(&self, e: &ConfitureError) {
+        if self.json() {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&e.to_envelope()).expect("json")
+            );
+            return;
+        }
+        let color = self.color && std::io::stderr().is_terminal();
+        let head = if color {
+            format!("\x1b[31merror[{}]\x1b[0m", e.code.id)
+        } else {
+            format!("error[{}]", e.code.id)
+        };
+        match &e.location {
+            Some(loc) => eprintln!("{head}: {loc}: {}", e.message),
+            None => eprintln!("{head}: {}", e.message),
+        }
+        if let Some(h) = &e.hint {
+            eprintln!("  hint: {h}");
+        }
+        if self.verbose > 0 && !e.details.is_null() {
+            eprintln!("  details: {}", e.details);
+        }
+    }
+}
