@@ -53,8 +53,13 @@ impl fmt::Display for Location {
 }
 
 /// A Confiture failure. Construct it from an [`ErrorCode`]; the exit class follows from the code.
+/// Boxed so that `Result<T, ConfitureError>` stays one pointer wide on the happy path.
 #[derive(Debug, Clone)]
-pub struct ConfitureError {
+pub struct ConfitureError(Box<ErrorData>);
+
+/// The fields of a [`ConfitureError`] (reached through `Deref`).
+#[derive(Debug, Clone)]
+pub struct ErrorData {
     pub code: ErrorCode,
     pub message: String,
     pub hint: Option<String>,
@@ -66,13 +71,13 @@ pub type Result<T, E = ConfitureError> = std::result::Result<T, E>;
 
 impl ConfitureError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ConfitureError {
+        ConfitureError(Box::new(ErrorData {
             code,
             message: message.into(),
             hint: None,
             location: None,
             details: serde_json::Value::Null,
-        }
+        }))
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -123,3 +128,16 @@ impl fmt::Display for ConfitureError {
 }
 
 impl std::error::Error for ConfitureError {}
+
+impl std::ops::Deref for ConfitureError {
+    type Target = ErrorData;
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ConfitureError {
+    fn deref_mut(&mut self) -> &mut ErrorData {
+        &mut self.0
+    }
+}

@@ -229,7 +229,14 @@ impl MarkedEventReceiver for TreeBuilder<'_> {
                         ..
                     } => (Value::Map(entries), mark, anchor),
                 };
-                let (line, column) = position(mark);
+                // A block mapping's own mark can sit after its first key; its first key is
+                // where a person sees it start.
+                let (line, column) = match &value {
+                    Value::Map(entries) if !entries.is_empty() => {
+                        (entries[0].0.line, entries[0].0.column)
+                    }
+                    _ => position(mark),
+                };
                 self.push_node(
                     Node {
                         value,
@@ -317,7 +324,7 @@ mod tests {
     fn duplicate_keys_are_rejected_at_second_key() {
         let err = p("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.code.id, "CONFIG_008");
-        let loc = err.location.unwrap();
+        let loc = err.location.clone().unwrap();
         assert_eq!((loc.line, loc.column), (Some(3), Some(1)));
     }
 
@@ -325,7 +332,7 @@ mod tests {
     fn syntax_error_has_position() {
         let err = p("a: [1, 2\nb: 3\n").unwrap_err();
         assert_eq!(err.code.id, "CONFIG_004");
-        assert!(err.location.unwrap().line.is_some());
+        assert!(err.location.clone().unwrap().line.is_some());
     }
 
     #[test]

@@ -197,7 +197,7 @@ pub async fn run(project: &Project, args: &TargetArgs) -> DoctorReport {
         Err(e) => checks.push(Check::failed(
             "server_version",
             codes::SQL_FAILED,
-            connection.conn.redact(&e.to_string()),
+            connection.conn.message(&e),
         )),
     }
 
@@ -230,10 +230,7 @@ pub async fn run(project: &Project, args: &TargetArgs) -> DoctorReport {
         Err(e) => Check::new(
             "privileges",
             Status::Warn,
-            format!(
-                "cannot create tables: {}",
-                connection.conn.redact(&e.to_string())
-            ),
+            format!("cannot create tables: {}", connection.conn.message(&e)),
         )
         .hint(Some(
             "grant CREATE on the target schema to this role to build and migrate".into(),
@@ -271,11 +268,7 @@ pub async fn run(project: &Project, args: &TargetArgs) -> DoctorReport {
             Status::Info,
             format!("{table} absent (created by the first `migrate up`)"),
         ),
-        Err(e) => Check::new(
-            "tracking_table",
-            Status::Warn,
-            connection.conn.redact(&e.to_string()),
-        ),
+        Err(e) => Check::new("tracking_table", Status::Warn, connection.conn.message(&e)),
     });
 
     finish(Some(connection.conn.display()), checks)

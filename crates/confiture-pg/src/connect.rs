@@ -301,6 +301,15 @@ impl ConnTarget {
         .with_hint("check the host and port, firewalls, and that the server is running; raise connect_timeout if the network is slow")
     }
 
+    /// A driver error as text a person can act on (the server's message and SQLSTATE, not
+    /// just "db error"), without the password.
+    pub fn message(&self, e: &tokio_postgres::Error) -> String {
+        match e.as_db_error() {
+            Some(db) => self.redact(&format!("{} (SQLSTATE {})", db.message(), db.code().code())),
+            None => self.redact(&full_message(e)),
+        }
+    }
+
     /// Map a driver error to a coded, password-free error.
     pub fn classify(&self, e: &tokio_postgres::Error) -> ConfitureError {
         let text = self.redact(&full_message(e));

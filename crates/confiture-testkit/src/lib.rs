@@ -71,6 +71,8 @@ fn spawn_reaper(cluster: &Cluster, dir: &Path, user: Option<os_user::OsUser>) {
     if let Some(u) = user {
         cmd.uid(u.uid).gid(u.gid);
     }
+    // Deliberately never waited for: it must outlive this process (it is re-parented to init).
+    #[allow(clippy::zombie_processes)]
     cmd.spawn().expect("spawn cluster reaper");
 }
 

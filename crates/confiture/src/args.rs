@@ -60,6 +60,9 @@ pub enum Command {
     /// Manage the project's embedded PostgreSQL cluster (.confiture/postgres)
     #[command(subcommand)]
     Db(DbCommand),
+    /// Inspect the configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Check configuration, binaries, connection, server version, privileges, tracking table
     Doctor,
     /// Print the exit-code contract
@@ -90,4 +93,10 @@ pub enum DbCommand {
     Status,
     /// Print the connection URL of the environment's database
     Url,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate and print the environment as Confiture reads it (passwords masked)
+    Show,
 }

@@ -405,7 +405,7 @@ mod tests {
         let err = load("migration:\n  lockng: {}\n").unwrap_err();
         assert_eq!(err.code.id, "CONFIG_005");
         assert_eq!(err.hint.as_deref(), Some("did you mean 'locking'?"));
-        let loc = err.location.unwrap();
+        let loc = err.location.clone().unwrap();
         assert_eq!((loc.line, loc.column), (Some(2), Some(3)));
     }
 }

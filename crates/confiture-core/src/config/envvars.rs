@@ -22,9 +22,9 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
     while let Some(pos) = rest.find('$') {
         out.push_str(&rest[..pos]);
         let after = &rest[pos..];
-        if after.starts_with("$${") {
+        if let Some(stripped) = after.strip_prefix("$${") {
             out.push_str("${");
-            rest = &after[3..];
+            rest = stripped;
             offset += pos + 3;
             continue;
         }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::codes;
 use crate::config::environment::Environment;
-use crate::error::{ConfitureError, Result};
+use crate::error::{ConfitureError, Location, Result};
 
 /// The environment used when none is named.
 pub const DEFAULT_ENV: &str = "local";
@@ -87,7 +87,8 @@ impl Project {
                         path.display()
                     ),
                 )
-                .with_hint(hint));
+                .with_hint(hint)
+                .at(Location::file(&path)));
             }
         }
         Environment::load(&path, &self.root, lookup)

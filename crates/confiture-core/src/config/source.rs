@@ -63,7 +63,7 @@ mod tests {
         std::fs::write(&p, b"a: 1\nbb: \xff\n").unwrap();
         let err = read_text(&p).unwrap_err();
         assert_eq!(err.code.id, "CONFIG_003");
-        let loc = err.location.unwrap();
+        let loc = err.location.clone().unwrap();
         assert_eq!((loc.line, loc.column), (Some(2), Some(5)));
     }
 }

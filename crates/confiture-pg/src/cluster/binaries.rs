@@ -74,7 +74,7 @@ impl PgBinaries {
             })
             .filter(|(_, dir)| has_all(dir))
             .collect();
-        versioned.sort_by(|a, b| b.0.cmp(&a.0));
+        versioned.sort_by_key(|v| std::cmp::Reverse(v.0));
         if let Some((_, dir)) = versioned.into_iter().next() {
             return Self::describe(dir, "/usr/lib/postgresql");
         }

@@ -19,7 +19,8 @@ pub async fn run(g: &GlobalArgs, out: Output) -> Result<i32> {
                 Status::Warn => out.paint(Style::Warn, "warn"),
                 Status::Fail => out.paint(Style::Fail, "FAIL"),
             };
-            t.push_str(&format!("{mark}  {:<15} {}\n", c.name, c.detail));
+            let code = c.code.map(|c| format!("[{c}] ")).unwrap_or_default();
+            t.push_str(&format!("{mark}  {:<15} {code}{}\n", c.name, c.detail));
             if let (Some(h), true) = (&c.hint, c.status >= Status::Warn) {
                 t.push_str(&format!("      {:<15} hint: {h}\n", ""));
             }

@@ -1,5 +1,6 @@
 //! One file per command; each turns arguments into a capability call and renders the report.
 
+mod config;
 mod db;
 mod doctor;
 mod exit_codes;
@@ -12,7 +13,7 @@ use clap::CommandFactory;
 use confiture_core::config::{Project, TargetArgs};
 use confiture_core::error::Result;
 
-use crate::args::{Cli, Command, GlobalArgs};
+use crate::args::{self, Cli, Command, GlobalArgs};
 use crate::output::Output;
 
 /// Run the parsed command; returns the exit code on success paths that still fail a gate.
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32> {
     match &cli.command {
         Command::Init(a) => init::run(&cli.global, a, out),
         Command::Db(c) => db::run(&cli.global, c, out).await,
+        Command::Config(args::ConfigCommand::Show) => config::show(&cli.global, out),
         Command::Doctor => doctor::run(&cli.global, out).await,
         Command::ExitCodes => Ok(exit_codes::run(out)),
         Command::Completions { shell } => {

@@ -1,0 +1,102 @@
+//! `confiture db start|stop|status|url`: the project-local embedded cluster.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::common::*;
+
+struct ProjectDir(tempfile::TempDir);
+
+impl ProjectDir {
+    fn new() -> ProjectDir {
+        let dir = tempfile::tempdir().unwrap();
+        // Let the server's OS user reach the project when tests run as root.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let r = confiture_in(dir.path(), &["init", "."]);
+        assert_eq!(r.code, 0, "{}", r.all_output());
+        ProjectDir(dir)
+    }
+}
+
+impl Drop for ProjectDir {
+    fn drop(&mut self) {
+        let _ = confiture_in(self.0.path(), &["db", "stop"]);
+    }
+}
+
+#[test]
+fn start_is_idempotent_stop_twice_is_fine() {
+    let p = ProjectDir::new();
+    let dir = p.0.path();
+    let r = confiture_in(dir, &["db", "status", "--format", "json"]);
+    assert_eq!(r.json()["state"], "absent");
+
+    let r = confiture_in(dir, &["db", "start", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    let first = r.json();
+    assert_eq!(first["created"], true);
+    assert_eq!(first["already_running"], false);
+    assert_eq!(first["database_created"], true);
+    assert!(dir.join(".confiture/postgres/data/PG_VERSION").exists());
+
+    let r = confiture_in(dir, &["db", "start", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    let second = r.json();
+    assert_eq!(second["already_running"], true);
+    assert_eq!(second["created"], false);
+    assert_eq!(second["port"], first["port"]);
+
+    // The local environment (no database_url) now reaches the embedded database.
+    let r = confiture_in(dir, &["doctor", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    let url = confiture_in(dir, &["db", "url"]);
+    let expected_db: String = dir
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    assert!(
+        url.stdout
+            .trim()
+            .ends_with(&format!("/{expected_db}_local?sslmode=disable")),
+        "{}",
+        url.stdout
+    );
+
+    let r = confiture_in(dir, &["db", "stop"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Stopped"), "{}", r.stdout);
+    let r = confiture_in(dir, &["db", "stop"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("not running"), "{}", r.stdout);
+    let r = confiture_in(dir, &["db", "status", "--format", "json"]);
+    assert_eq!(r.json()["state"], "stopped");
+    let r = confiture_in(dir, &["db", "url", "--format", "json"]);
+    assert_eq!(r.code, 3);
+    // Doctor on the stopped embedded cluster: unreachable, with the way out.
+    let r = confiture_in(dir, &["doctor"]);
+    assert_eq!(r.code, 3);
+    assert!(r.stdout.contains("confiture db start"), "{}", r.stdout);
+}
+
+#[test]
+fn remembered_port_in_use_moves_to_a_free_port() {
+    let p = ProjectDir::new();
+    let dir = p.0.path();
+    let r = confiture_in(dir, &["db", "start", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    let port = r.json()["port"].as_u64().unwrap() as u16;
+    assert_eq!(confiture_in(dir, &["db", "stop"]).code, 0);
+
+    // Someone else takes the port while the cluster is stopped.
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let r = confiture_in(dir, &["db", "start", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    let v = r.json();
+    assert_ne!(v["port"].as_u64().unwrap() as u16, port);
+    assert_eq!(v["previous_port"].as_u64().unwrap() as u16, port);
+    drop(squatter);
+    assert_eq!(confiture_in(dir, &["doctor", "--format", "json"]).code, 0);
+}

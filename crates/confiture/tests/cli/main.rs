@@ -1,0 +1,9 @@
+//! Integration tests of the `confiture` binary against a real PostgreSQL (confiture-testkit).
+
+mod common;
+
+mod cli_basics;
+mod config_errors;
+mod db_cluster;
+mod doctor;
+mod redaction;
