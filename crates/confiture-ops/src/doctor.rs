@@ -8,7 +8,7 @@ use confiture_core::codes::{self, ErrorCode};
 use confiture_core::config::{Project, TargetArgs};
 use confiture_core::exit::ExitClass;
 use confiture_pg::cluster::PgBinaries;
-use confiture_pg::ident::quote_literal;
+use confiture_pg::ident::{quote_literal, quote_qualified};
 
 use crate::target::connect_target;
 
@@ -72,8 +72,8 @@ pub struct DoctorReport {
 }
 
 impl DoctorReport {
-    /// The exit class of the worst failure: connection problems outrank configuration ones
-    /// only when configuration loaded; otherwise the first failure decides.
+    /// The exit class of the first failing check. Checks run in dependency order (config,
+    /// then connection, then what needs a connection), so the first failure is the cause.
     pub fn exit_class(&self) -> ExitClass {
         self.checks
             .iter()
@@ -112,11 +112,15 @@ pub async fn run(project: &Project, args: &TargetArgs) -> DoctorReport {
         Ok(c) => c,
         Err(e) => {
             let detail = match &e.location {
-                Some(loc) => format!("{loc}: {}", e.message),
-                None => e.message.clone(),
+                Some(loc) if e.code.id != codes::CONFIG_NOT_FOUND.id => {
+                    format!("{loc}: {}", e.message)
+                }
+                _ => e.message.clone(),
             };
             let name = if e.code.id.starts_with("CONFIG") {
                 "config"
+            } else if e.code.exit == ExitClass::DatabaseUnreachable {
+                "connection"
             } else {
                 "target"
             };
@@ -243,7 +247,11 @@ pub async fn run(project: &Project, args: &TargetArgs) -> DoctorReport {
         .as_ref()
         .map(|e| e.migration.tracking_table.clone())
         .unwrap_or_else(|| "tb_confiture".into());
-    let sql = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&table));
+    // The name is quoted exactly as the migrator will use it, so mixed case agrees.
+    let sql = format!(
+        "SELECT to_regclass({}) IS NOT NULL",
+        quote_literal(&quote_qualified(&table))
+    );
     checks.push(match client.query_one(&sql, &[]).await {
         Ok(row) if row.get::<_, bool>(0) => {
             let count = client

@@ -1,8 +1,9 @@
 //! Turning the configured target into a connection: a DSN resolved with libpq's rules, or the
 //! project's embedded cluster (started on demand).
 
+use confiture_core::codes;
 use confiture_core::config::{self, Environment, Project, TargetArgs, TargetKind, TargetOrigin};
-use confiture_core::error::Result;
+use confiture_core::error::{ConfitureError, Result};
 use confiture_pg::project_cluster::ProjectCluster;
 use confiture_pg::{ConnEnv, ConnTarget};
 
@@ -35,28 +36,34 @@ pub async fn connect_target(
             notices: Vec::new(),
         }),
         TargetKind::Embedded => {
+            // The embedded database is named after the environment file (`local.yaml` →
+            // `<project>_local`), the same name `confiture db start -e local` creates.
             let env_name = target
                 .environment
                 .as_ref()
-                .map(|e| e.name.clone())
+                .and_then(|e| e.source.file_stem())
+                .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| config::DEFAULT_ENV.to_string());
             let cluster = ProjectCluster::open(&project.root, &var)?;
             let mut notices = Vec::new();
             let url = match cluster.url(&env_name) {
-                Some(url) if !start_embedded => url,
-                _ if !start_embedded => {
-                    // Not running: report the URL it would have, connection will fail clearly.
-                    let port = cluster.cluster.port().unwrap_or(5432);
-                    cluster.cluster.url(port, &cluster.database_name(&env_name))
+                Some(url) => url,
+                // Never guess a port: another server could be listening there.
+                None if !start_embedded => {
+                    return Err(ConfitureError::new(
+                        codes::CONN_REFUSED,
+                        format!(
+                            "the environment '{env_name}' uses the project's embedded PostgreSQL, which is not running"
+                        ),
+                    )
+                    .with_hint("start it with `confiture db start`, or set database_url in the environment file"))
                 }
-                _ => {
+                None => {
                     let outcome = cluster.start(&env_name).await?;
-                    if !outcome.already_running {
-                        notices.push(format!(
-                            "started the embedded PostgreSQL {} on port {} (stop it with `confiture db stop`)",
-                            outcome.version, outcome.port
-                        ));
-                    }
+                    notices.push(format!(
+                        "started the embedded PostgreSQL {} on port {} (stop it with `confiture db stop`)",
+                        outcome.version, outcome.port
+                    ));
                     outcome.url
                 }
             };

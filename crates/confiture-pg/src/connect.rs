@@ -34,8 +34,11 @@ pub struct ConnTarget {
     pub sslmode: SslMode,
     #[serde(skip)]
     tls_files: TlsFiles,
+    /// 0 waits forever, as in libpq.
     pub connect_timeout_s: u64,
     pub application_name: String,
+    #[serde(skip)]
+    home: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ConnTarget {
@@ -171,6 +174,7 @@ impl ConnTarget {
             connect_timeout_s,
             application_name: opt("application_name", "PGAPPNAME")
                 .unwrap_or_else(|| "confiture".into()),
+            home: env.home.clone(),
         })
     }
 
@@ -245,8 +249,11 @@ impl ConnTarget {
         cfg.port(self.port)
             .user(&self.user)
             .dbname(&self.dbname)
-            .application_name(&self.application_name)
-            .connect_timeout(Duration::from_secs(self.connect_timeout_s.max(1)));
+            .application_name(&self.application_name);
+        if self.connect_timeout_s > 0 {
+            // libpq treats 1 as 2: one second is too short to be meant.
+            cfg.connect_timeout(Duration::from_secs(self.connect_timeout_s.max(2)));
+        }
         if let Some(pw) = &self.password {
             cfg.password(pw);
         }
@@ -261,7 +268,11 @@ impl ConnTarget {
     /// Connect, spawning the connection driver on the current tokio runtime.
     pub async fn connect(&self) -> Result<Client> {
         let cfg = self.pg_config();
-        let deadline = Duration::from_secs(self.connect_timeout_s.max(1) + 1);
+        // Backstop for the per-host timeout, generous enough for every host to get its turn.
+        let deadline = match self.connect_timeout_s {
+            0 => Duration::MAX / 4,
+            t => Duration::from_secs(t.max(2) * self.hosts.len() as u64 + 1),
+        };
         let attempt = async {
             if self.sslmode == SslMode::Disable {
                 let (client, conn) = cfg.connect(NoTls).await?;
@@ -270,9 +281,9 @@ impl ConnTarget {
                 });
                 Ok::<_, ConnectFailure>(client)
             } else {
-                let home = std::env::var_os("HOME").map(PathBuf::from);
-                let config = tls::client_config(self.sslmode, &self.tls_files, home.as_deref())
-                    .map_err(ConnectFailure::Setup)?;
+                let config =
+                    tls::client_config(self.sslmode, &self.tls_files, self.home.as_deref())
+                        .map_err(ConnectFailure::Setup)?;
                 let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
                 let (client, conn) = cfg.connect(tls).await?;
                 tokio::spawn(async move {

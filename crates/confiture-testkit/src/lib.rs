@@ -6,17 +6,21 @@
 //! exits: normally, on panic, or killed.
 
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use confiture_pg::cluster::{os_user, Cluster, ClusterOptions, PgBinaries};
+use confiture_pg::ident::quote_ident;
 use confiture_pg::{ConnEnv, ConnTarget};
 
 pub struct TestCluster {
     pub cluster: Cluster,
     pub port: u16,
+    /// The CA that signed the server certificate (CN and SAN `localhost`): TLS is on, so
+    /// tests can connect with any sslmode.
+    pub ca_cert: PathBuf,
 }
 
 static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
@@ -46,10 +50,100 @@ pub fn cluster() -> &'static TestCluster {
                 durability_off: true,
             })
             .expect("initdb");
+        let ca_cert = enable_tls(&cluster, &dir, user);
         let port = cluster.start(None).expect("start test cluster");
         spawn_reaper(&cluster, &dir, user);
-        TestCluster { cluster, port }
+        TestCluster {
+            cluster,
+            port,
+            ca_cert,
+        }
     })
+}
+
+/// Make a CA and a server certificate for `localhost` with the openssl CLI, install them in
+/// the cluster and turn `ssl` on. Returns the CA certificate path.
+fn enable_tls(cluster: &Cluster, dir: &Path, user: Option<os_user::OsUser>) -> PathBuf {
+    let tls = dir.join("tls");
+    std::fs::create_dir_all(&tls).expect("tls dir");
+    std::fs::write(
+        tls.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext file");
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Confiture Test CA",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "30",
+            "-extfile",
+            "server.ext",
+        ],
+    ];
+    for args in steps {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&tls)
+            .output()
+            .expect("openssl (apt-get install openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let data = cluster.data_dir();
+    for name in ["server.crt", "server.key"] {
+        let dest = data.join(name);
+        std::fs::copy(tls.join(name), &dest).expect("install certificate");
+        std::fs::set_permissions(&dest, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod");
+        if let Some(u) = user {
+            os_user::chown(&dest, u).expect("chown certificate");
+        }
+    }
+    let conf = data.join("postgresql.conf");
+    let mut text = std::fs::read_to_string(&conf).expect("postgresql.conf");
+    text.push_str("ssl = on\n");
+    std::fs::write(&conf, text).expect("write postgresql.conf");
+    tls.join("ca.crt")
 }
 
 /// Stop the server and remove `dir` once this process is gone.
@@ -91,7 +185,7 @@ impl TestDb {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
-        admin_exec(&format!("CREATE DATABASE \"{name}\""));
+        admin_exec(&format!("CREATE DATABASE {}", quote_ident(&name)));
         TestDb {
             url: c.cluster.url(c.port, &name),
             name,
@@ -116,8 +210,8 @@ impl Default for TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         admin_exec(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(&self.name)
         ));
     }
 }

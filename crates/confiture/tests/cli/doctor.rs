@@ -119,19 +119,6 @@ fn config_error_exits_5_with_location() {
 }
 
 #[test]
-fn sslmode_require_against_non_tls_server_is_a_tls_error() {
-    let db = TestDb::new();
-    let url = db.url.replace("sslmode=disable", "sslmode=require");
-    let dir = tempfile::tempdir().unwrap();
-    let r = confiture_in(
-        dir.path(),
-        &["doctor", "--database-url", &url, "--format", "json"],
-    );
-    assert_eq!(r.code, 3, "{}", r.all_output());
-    assert_eq!(check(&r.json(), "connection")["code"], "CONN_003");
-}
-
-#[test]
 fn libpq_environment_variables_are_used() {
     let db = TestDb::new();
     let c = confiture_testkit::cluster();

@@ -7,3 +7,4 @@ mod config_errors;
 mod db_cluster;
 mod doctor;
 mod redaction;
+mod tls;
