@@ -224,16 +224,7 @@ impl Cluster {
                 return Ok(port);
             }
             let log_tail = std::fs::read_to_string(&log)
-                .map(|t| {
-                    t.lines()
-                        .rev()
-                        .take(5)
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .rev()
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
+                .map(|t| last_lines(&t, 5))
                 .unwrap_or_default();
             let bind_race =
                 log_tail.contains("could not bind") || log_tail.contains("already in use");
@@ -290,14 +281,13 @@ fn tail(out: &Output) -> String {
     if text.is_empty() {
         text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     }
-    text.lines()
-        .rev()
-        .take(6)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<Vec<_>>()
-        .join("\n")
+    last_lines(&text, 6)
+}
+
+/// The last `n` lines of `text`: where tools put the reason they failed.
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> ConfitureError {
