@@ -100,3 +100,54 @@ fn remembered_port_in_use_moves_to_a_free_port() {
     drop(squatter);
     assert_eq!(confiture_in(dir, &["doctor", "--format", "json"]).code, 0);
 }
+
+#[test]
+fn private_project_dir_as_root_uses_the_fallback_location() {
+    // A 0700 directory: as root, the `postgres` OS user cannot reach it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(confiture_in(dir.path(), &["init", "."]).code, 0);
+    let r = confiture_in(dir.path(), &["db", "start", "--format", "json"]);
+    let pointer = dir.path().join(".confiture/postgres.location");
+    let fallback = std::fs::read_to_string(&pointer)
+        .ok()
+        .map(|s| s.trim().to_string());
+    let guard = FallbackCleanup(dir.path().to_path_buf(), fallback.clone());
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc_geteuid() } == 0;
+    if root {
+        let fallback = fallback.expect("pointer file written");
+        assert!(
+            fallback.starts_with("/var/tmp/confiture-clusters/"),
+            "{fallback}"
+        );
+        assert!(r.json()["data_dir"]
+            .as_str()
+            .unwrap()
+            .starts_with(&fallback));
+    } else {
+        assert!(fallback.is_none());
+    }
+    assert_eq!(
+        confiture_in(dir.path(), &["doctor", "--format", "json"]).code,
+        0
+    );
+    drop(guard);
+}
+
+struct FallbackCleanup(std::path::PathBuf, Option<String>);
+
+impl Drop for FallbackCleanup {
+    fn drop(&mut self) {
+        let _ = confiture_in(&self.0, &["db", "stop"]);
+        if let Some(dir) = &self.1 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
