@@ -13,7 +13,8 @@ use serde::Serialize;
 use confiture_core::codes;
 use confiture_core::error::{ConfitureError, Result};
 
-use crate::cluster::{os_user, Cluster, ClusterOptions, PgBinaries, RunState};
+use crate::cluster::binaries::has_server_tools;
+use crate::cluster::{os_user, Cluster, ClusterOptions, ClusterState, PgBinaries, RunState};
 use crate::connect::{ConnEnv, ConnTarget};
 
 pub struct ProjectCluster {
@@ -57,21 +58,11 @@ impl ProjectCluster {
         let os_user = os_user::server_user(var)?;
         let dir = cluster_dir(&root, os_user);
         // A cluster must be run by the binaries that created it.
-        let existing_bins = Cluster::new(&dir, dummy_bins(), os_user)
-            .state()
+        let bins = match ClusterState::read(&dir)
             .map(|s| s.bin_dir)
-            .filter(|d| d.join("pg_ctl").is_file());
-        let bins = match existing_bins {
-            Some(bin_dir) => {
-                let dir_var = bin_dir.display().to_string();
-                PgBinaries::locate(&|k| {
-                    if k == "CONFITURE_PG_BIN" {
-                        Some(dir_var.clone())
-                    } else {
-                        var(k)
-                    }
-                })?
-            }
+            .filter(|d| has_server_tools(d))
+        {
+            Some(bin_dir) => PgBinaries::in_dir(bin_dir)?,
             None => PgBinaries::locate(var)?,
         };
         Ok(ProjectCluster {
@@ -199,14 +190,5 @@ fn cluster_dir(root: &Path, os_user: Option<os_user::OsUser>) -> PathBuf {
             dir
         }
         _ => local,
-    }
-}
-
-fn dummy_bins() -> PgBinaries {
-    PgBinaries {
-        bin_dir: PathBuf::new(),
-        found_via: "",
-        version: String::new(),
-        major: 0,
     }
 }

@@ -32,7 +32,7 @@ impl PgBinaries {
         let mut tried: Vec<String> = Vec::new();
         if let Some(dir) = var("CONFITURE_PG_BIN").filter(|d| !d.is_empty()) {
             let dir = PathBuf::from(dir);
-            if has_all(&dir) {
+            if has_server_tools(&dir) {
                 return Self::describe(dir, "CONFITURE_PG_BIN");
             }
             return Err(ConfitureError::new(
@@ -49,7 +49,7 @@ impl PgBinaries {
         }
         if let Some(path) = var("PATH") {
             for dir in std::env::split_paths(&path) {
-                if has_all(&dir) {
+                if has_server_tools(&dir) {
                     return Self::describe(dir, "PATH");
                 }
             }
@@ -58,7 +58,7 @@ impl PgBinaries {
         if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
             if out.status.success() {
                 let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-                if has_all(&dir) {
+                if has_server_tools(&dir) {
                     return Self::describe(dir, "pg_config");
                 }
                 tried.push(format!("pg_config --bindir ({})", dir.display()));
@@ -72,7 +72,7 @@ impl PgBinaries {
                 let major = e.file_name().to_str()?.parse::<u32>().ok()?;
                 Some((major, e.path().join("bin")))
             })
-            .filter(|(_, dir)| has_all(dir))
+            .filter(|(_, dir)| has_server_tools(dir))
             .collect();
         versioned.sort_by_key(|v| std::cmp::Reverse(v.0));
         if let Some((_, dir)) = versioned.into_iter().next() {
@@ -84,6 +84,11 @@ impl PgBinaries {
             format!("PostgreSQL server binaries not found (looked in {})", tried.join(", ")),
         )
         .with_hint("install the PostgreSQL server (e.g. apt-get install postgresql) or set CONFITURE_PG_BIN"))
+    }
+
+    /// The binaries in `bin_dir`, e.g. the ones that created an existing cluster.
+    pub fn in_dir(bin_dir: PathBuf) -> Result<PgBinaries> {
+        Self::describe(bin_dir, "cluster.json")
     }
 
     fn describe(bin_dir: PathBuf, found_via: &'static str) -> Result<PgBinaries> {
@@ -118,6 +123,7 @@ impl PgBinaries {
     }
 }
 
-fn has_all(dir: &Path) -> bool {
+/// Whether `dir` holds every program a cluster needs.
+pub fn has_server_tools(dir: &Path) -> bool {
     REQUIRED.iter().all(|t| dir.join(t).is_file())
 }

@@ -38,6 +38,19 @@ pub struct ClusterState {
     pub version: String,
 }
 
+impl ClusterState {
+    /// The state recorded in cluster directory `dir`, if any (readable before the binaries
+    /// are known: it says which binaries created the cluster).
+    pub fn read(dir: &Path) -> Option<ClusterState> {
+        let text = std::fs::read_to_string(state_file_in(dir)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+fn state_file_in(dir: &Path) -> PathBuf {
+    dir.join("cluster.json")
+}
+
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub dir: PathBuf,
@@ -73,12 +86,11 @@ impl Cluster {
         self.dir.join("postgres.log")
     }
     fn state_file(&self) -> PathBuf {
-        self.dir.join("cluster.json")
+        state_file_in(&self.dir)
     }
 
     pub fn state(&self) -> Option<ClusterState> {
-        let text = std::fs::read_to_string(self.state_file()).ok()?;
-        serde_json::from_str(&text).ok()
+        ClusterState::read(&self.dir)
     }
 
     fn save_state(&self, port: u16) -> Result<()> {

@@ -151,3 +151,19 @@ extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
 }
+
+#[test]
+fn missing_server_binaries_fail_clearly_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(confiture_in(dir.path(), &["init", "."]).code, 0);
+    let r = run(confiture(dir.path())
+        .env("CONFITURE_PG_BIN", dir.path().join("no-such-bin"))
+        .args(["db", "start", "--format", "json"]));
+    assert_eq!(r.code, 1, "{}", r.all_output());
+    assert_eq!(r.json()["error"]["code"], "PGLOCAL_001");
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no-such-bin"));
+    assert!(!dir.path().join(".confiture/postgres/data").exists());
+}
