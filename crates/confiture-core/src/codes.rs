@@ -52,6 +52,18 @@ codes! {
     PG_STOP_FAILED = ("PGLOCAL_004", Failure, "The embedded PostgreSQL server failed to stop");
     PG_NO_UNPRIVILEGED_USER = ("PGLOCAL_005", Failure, "Running as root and no unprivileged OS user to run PostgreSQL");
     PG_STATE_CORRUPT = ("PGLOCAL_006", Failure, "The embedded cluster directory is in an unexpected state");
+    // Build (confiture build)
+    BUILD_INCLUDE_DIR_MISSING = ("BUILD_001", InvalidInput, "An include directory does not exist");
+    BUILD_EMPTY = ("BUILD_002", InvalidInput, "The build selected no SQL files");
+    BUILD_FILE_UNREADABLE = ("BUILD_003", InvalidInput, "A SQL source file cannot be read");
+    BUILD_FILE_NOT_UTF8 = ("BUILD_004", InvalidInput, "A SQL source file is not valid UTF-8");
+    BUILD_UNTERMINATED = ("BUILD_005", InvalidInput, "A SQL file ends inside a comment, string, quoted identifier or dollar-quoted body, or without a final semicolon");
+    BUILD_SYMLINK_LOOP = ("BUILD_006", InvalidInput, "A symbolic link loop in the schema tree");
+    BUILD_CYCLE = ("BUILD_007", SchemaError, "A dependency cycle that cannot be broken");
+    BUILD_PARSE = ("BUILD_008", SchemaError, "A statement the PostgreSQL grammar rejects");
+    BUILD_APPLY_FAILED = ("BUILD_009", SchemaError, "A statement failed while applying the build");
+    BUILD_RECREATE_REFUSED = ("BUILD_010", InvalidInput, "Refusing to drop a database outside local/test/ci without --force");
+    BUILD_TRANSACTION_CONTROL = ("BUILD_011", InvalidInput, "A transaction-control statement in a build that is applied in one transaction");
     // Generic
     IO_FAILED = ("IO_001", Failure, "File system operation failed");
     SQL_FAILED = ("SQL_001", Failure, "A SQL statement failed");

@@ -68,7 +68,12 @@ pub struct IncludeDir {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub order: i64,
+    /// `true`: a missing directory is skipped. Default `false`: it is an error (`BUILD_001`).
     pub auto_discover: bool,
+    /// Where the entry is written (`include_dirs[i]` in the environment file), for error messages;
+    /// `None` for the default `db/schema`.
+    #[serde(skip)]
+    pub origin: Option<(Location, String)>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
@@ -242,7 +247,8 @@ impl IncludeDir {
             include: vec!["**/*.sql".into()],
             exclude: Vec::new(),
             order: 0,
-            auto_discover: true,
+            auto_discover: false,
+            origin: None,
         }
     }
 }
@@ -254,9 +260,12 @@ fn decode_include_dir(
     project_dir: &Path,
 ) -> Result<IncludeDir> {
     let key = format!("include_dirs[{index}]");
+    let origin = Some((Location::at(dec.file, node.line, node.column), key.clone()));
     if let yaml::Value::Str(_) = node.value {
         let path = dec.string(node, &key)?;
-        return Ok(IncludeDir::plain(project_dir.join(path)));
+        let mut dir = IncludeDir::plain(project_dir.join(path));
+        dir.origin = origin;
+        return Ok(dir);
     }
     let mut map: MapReader<'_> = dec.map(node, &key)?;
     let Some(path_node) = map.get("path") else {
@@ -269,6 +278,7 @@ fn decode_include_dir(
             .with_hint("e.g. - path: db/schema/01_write_side"));
     };
     let mut dir = IncludeDir::plain(project_dir.join(dec.string(path_node, &map.path_of("path"))?));
+    dir.origin = origin;
     if let Some(n) = map.get("recursive") {
         dir.recursive = dec.bool(n, &map.path_of("recursive"))?;
     }
