@@ -1,1 +1,11 @@
-//! SQL understanding.
+//! SQL understanding for Confiture, on the PostgreSQL grammar itself (`pg_query`, the server's
+//! parser compiled as a library): what each statement defines and uses, and the dependency
+//! order of a build.
+
+pub mod facts;
+pub mod graph;
+pub mod names;
+pub mod order;
+pub mod rewrite;
+
+pub use order::{order_by_dependencies, DependencyOrder};

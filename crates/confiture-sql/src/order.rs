@@ -1,0 +1,214 @@
+//! `--order dependencies`: parse every statement with the PostgreSQL grammar, build the graph of
+//! the objects they define and use, and order them (see `graph`). Parsing runs on every core.
+
+use std::collections::BTreeMap;
+
+use confiture_core::build::plan::{OrderMode, Plan, StatementId, Step};
+use confiture_core::build::source::LoadedFile;
+use confiture_core::codes;
+use confiture_core::error::{ConfitureError, Location, Result};
+use pg_query::protobuf::node::Node as N;
+
+use crate::facts::{analyze, Facts};
+use crate::graph::{Cycle, Graph, Reason};
+use crate::rewrite::split_foreign_keys;
+
+/// The plan, and what ordering had to change to get it.
+#[derive(Debug, Clone)]
+pub struct DependencyOrder {
+    pub plan: Plan,
+    /// One line per foreign key moved to the end and per seed ordering dropped.
+    pub notes: Vec<String>,
+    pub statements: usize,
+}
+
+struct Parsed {
+    id: StatementId,
+    stmt: Option<N>,
+}
+
+pub fn order_by_dependencies(files: &[LoadedFile]) -> Result<DependencyOrder> {
+    let ids: Vec<StatementId> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(file, f)| (0..f.statements.len()).map(move |index| StatementId { file, index }))
+        .collect();
+    let (parsed, version) = parse_all(files, &ids)?;
+    let facts: Vec<Facts> = parsed
+        .iter()
+        .map(|p| p.stmt.as_ref().map(analyze).unwrap_or_default())
+        .collect();
+    let ordered = Graph::build(&facts)
+        .order()
+        .map_err(|c| cycle_error(files, &ids, &c))?;
+
+    let mut notes = Vec::new();
+    let mut moved: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &(node, fk) in &ordered.deferred_foreign_keys {
+        moved.entry(node).or_default().push(fk);
+    }
+    let mut rewritten = BTreeMap::new();
+    let mut added = Vec::new();
+    for (&node, fks) in &moved {
+        let Some(N::CreateStmt(create)) = &parsed[node].stmt else {
+            unreachable!("only CREATE TABLE foreign keys are moved");
+        };
+        let moved_fks: Vec<_> = fks.iter().map(|&i| &facts[node].foreign_keys[i]).collect();
+        let split = split_foreign_keys(create, &moved_fks, version).map_err(|e| {
+            at(
+                files,
+                ids[node],
+                codes::INTERNAL,
+                format!("cannot rewrite the foreign keys of this table: {e}"),
+            )
+        })?;
+        let targets: Vec<String> = moved_fks.iter().map(|fk| fk.target.to_string()).collect();
+        let note = format!(
+            "foreign key(s) to {} moved to an ALTER TABLE at the end to break a dependency cycle",
+            targets.join(", ")
+        );
+        notes.push(format!("{}: {note}", where_is(files, ids[node])));
+        rewritten.insert(node, (split.create, note.clone()));
+        for alter in split.alters {
+            added.push(Step::Added {
+                id: ids[node],
+                sql: alter,
+                note: note.clone(),
+            });
+        }
+    }
+    for edge in &ordered.dropped_seed_edges {
+        notes.push(format!(
+            "{}: seed ordering after {} dropped to break a cycle between seeds; file order kept",
+            where_is(files, ids[edge.to]),
+            edge.object
+        ));
+    }
+    let mut steps: Vec<Step> = ordered
+        .order
+        .iter()
+        .map(|&node| match rewritten.remove(&node) {
+            Some((sql, note)) => Step::Rewritten {
+                id: ids[node],
+                sql,
+                note,
+            },
+            None => Step::Original(ids[node]),
+        })
+        .collect();
+    steps.extend(added);
+    Ok(DependencyOrder {
+        plan: Plan {
+            mode: OrderMode::Dependencies,
+            steps,
+        },
+        notes,
+        statements: ids.len(),
+    })
+}
+
+/// Parse every statement, in parallel over the available cores (the grammar is thread-safe).
+fn parse_all(files: &[LoadedFile], ids: &[StatementId]) -> Result<(Vec<Parsed>, i32)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = ids.len().div_ceil(threads).max(1);
+    let results: Vec<Result<(Vec<Parsed>, i32)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || parse_chunk(files, part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a parser thread panicked"))
+            .collect()
+    });
+    let mut parsed = Vec::with_capacity(ids.len());
+    let mut version = 0;
+    for result in results {
+        let (part, v) = result?;
+        parsed.extend(part);
+        version = version.max(v);
+    }
+    Ok((parsed, version))
+}
+
+fn parse_chunk(files: &[LoadedFile], ids: &[StatementId]) -> Result<(Vec<Parsed>, i32)> {
+    let mut out = Vec::with_capacity(ids.len());
+    let mut version = 0;
+    for &id in ids {
+        let sql = files[id.file].statement_text(id.index);
+        let result = pg_query::parse(sql, 0).map_err(|e| {
+            let message = match e {
+                pg_query::Error::Parse(m) => m,
+                other => other.to_string(),
+            };
+            at(files, id, codes::BUILD_PARSE, format!("the PostgreSQL grammar rejects this statement: {message}"))
+                .with_hint("fix the statement, or build without --order dependencies to let the server report it")
+        })?;
+        version = result.protobuf.version;
+        let stmt = result
+            .protobuf
+            .stmts
+            .into_iter()
+            .next()
+            .and_then(|raw| raw.stmt)
+            .and_then(|node| node.node);
+        out.push(Parsed { id, stmt });
+    }
+    debug_assert!(out.iter().zip(ids).all(|(p, id)| p.id == *id));
+    Ok((out, version))
+}
+
+fn where_is(files: &[LoadedFile], id: StatementId) -> String {
+    let file = &files[id.file];
+    format!(
+        "{}:{}",
+        file.source.relative, file.statements[id.index].line
+    )
+}
+
+fn at(
+    files: &[LoadedFile],
+    id: StatementId,
+    code: codes::ErrorCode,
+    message: String,
+) -> ConfitureError {
+    let file = &files[id.file];
+    let statement = &file.statements[id.index];
+    let column = confiture_core::build::scan::column_of(&file.text, statement.start);
+    ConfitureError::new(code, format!("{}: {message}", where_is(files, id))).at(Location::at(
+        &file.source.path,
+        statement.line,
+        column,
+    ))
+}
+
+fn cycle_error(files: &[LoadedFile], ids: &[StatementId], cycle: &Cycle) -> ConfitureError {
+    let links: Vec<String> = cycle
+        .edges
+        .iter()
+        .map(|e| {
+            let how = match e.reason {
+                Reason::ForeignKey(_) => "references (foreign key)",
+                Reason::SeedOrder => "writes rows after",
+                Reason::Reference => "uses",
+            };
+            format!(
+                "{} {how} {} defined at {}",
+                where_is(files, ids[e.to]),
+                e.object,
+                where_is(files, ids[e.from])
+            )
+        })
+        .collect();
+    let first = cycle.edges.first().map_or(ids[0], |e| ids[e.to]);
+    at(
+        files,
+        first,
+        codes::BUILD_CYCLE,
+        format!("dependency cycle that no foreign key can break:\n  {}", links.join("\n  ")),
+    )
+    .with_details(serde_json::json!({ "cycle": links }))
+    .with_hint("split one of these objects (e.g. create a view or function first with a stub body, then replace it)")
+}
