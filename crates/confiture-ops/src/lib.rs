@@ -1,5 +1,6 @@
 //! Confiture's capabilities. Each follows plan → execute → report: it returns a typed,
 //! serializable report and never prints; the CLI renders it.
 
+pub mod build;
 pub mod doctor;
 pub mod target;

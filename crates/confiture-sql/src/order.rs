@@ -177,11 +177,7 @@ fn at(
     let file = &files[id.file];
     let statement = &file.statements[id.index];
     let column = confiture_core::build::scan::column_of(&file.text, statement.start);
-    ConfitureError::new(code, format!("{}: {message}", where_is(files, id))).at(Location::at(
-        &file.source.path,
-        statement.line,
-        column,
-    ))
+    ConfitureError::new(code, message).at(Location::at(&file.source.path, statement.line, column))
 }
 
 fn cycle_error(files: &[LoadedFile], ids: &[StatementId], cycle: &Cycle) -> ConfitureError {

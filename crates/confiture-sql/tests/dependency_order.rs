@@ -187,6 +187,15 @@ fn a_statement_the_grammar_rejects_names_file_and_line() {
     )]);
     let err = order_by_dependencies(&files).unwrap_err();
     assert_eq!(err.code.id, "BUILD_008");
-    assert!(err.message.starts_with("bad.sql:3: "), "{}", err.message);
+    assert!(
+        err.message
+            .starts_with("the PostgreSQL grammar rejects this statement: syntax error at or near"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        err.location.as_ref().unwrap().file,
+        PathBuf::from("/p/bad.sql")
+    );
     assert_eq!(err.location.as_ref().unwrap().line, Some(3));
 }

@@ -63,6 +63,8 @@ pub enum Command {
     /// Inspect the configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Build the schema from the DDL tree: one SQL file, or a database with --apply
+    Build(BuildArgs),
     /// Check configuration, binaries, connection, server version, privileges, tracking table
     Doctor,
     /// Print the exit-code contract
@@ -99,4 +101,39 @@ pub enum DbCommand {
 pub enum ConfigCommand {
     /// Validate and print the environment as Confiture reads it (passwords masked)
     Show,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Output file; `-` for stdout. Default: db/generated/schema_<env>.sql.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Leave the seed files (db/seeds/) out.
+    #[arg(long)]
+    pub schema_only: bool,
+    /// Statement order: as the files come (`files`), or by the objects statements define and
+    /// use (`dependencies`). Default: the environment's `build.order`.
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub order: Option<OrderArg>,
+    /// Print the source hash (SHA-256 over each file's relative path and content) and write nothing.
+    #[arg(long, conflicts_with_all = ["output", "apply"])]
+    pub show_hash: bool,
+    /// Put the generation time in the header (the output is then not reproducible).
+    #[arg(long)]
+    pub timestamp: bool,
+    /// Also apply the build to the environment's database, in one transaction (created if missing).
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: drop and recreate the database (only for local/test/ci without --force).
+    #[arg(long, requires = "apply")]
+    pub recreate: bool,
+    /// With --recreate: allow it for any environment.
+    #[arg(long, requires = "recreate")]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrderArg {
+    Files,
+    Dependencies,
 }

@@ -9,3 +9,4 @@ pub mod render;
 pub mod scan;
 pub mod sort;
 pub mod source;
+pub mod transactional;

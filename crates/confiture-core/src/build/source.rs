@@ -32,7 +32,7 @@ pub fn load_one(source: SourceFile) -> Result<LoadedFile> {
     let bytes = std::fs::read(&source.path).map_err(|e| {
         ConfitureError::new(
             codes::BUILD_FILE_UNREADABLE,
-            format!("cannot read {}: {e}", source.relative),
+            format!("cannot read the file: {e}"),
         )
         .at(Location::file(&source.path))
         .with_hint("check the file's permissions")
@@ -45,10 +45,7 @@ pub fn load_one(source: SourceFile) -> Result<LoadedFile> {
             .unwrap_or(1);
         ConfitureError::new(
             codes::BUILD_FILE_NOT_UTF8,
-            format!(
-                "{} is not valid UTF-8 (first invalid byte at line {line}, column {column})",
-                source.relative
-            ),
+            format!("not valid UTF-8 (first invalid byte at line {line}, column {column})"),
         )
         .at(Location::at(&source.path, line, column))
         .with_hint("convert it, e.g. `iconv -f LATIN1 -t UTF-8`")
@@ -60,12 +57,12 @@ pub fn load_one(source: SourceFile) -> Result<LoadedFile> {
         };
         let message = match &u.construct {
             scan::Construct::Statement => format!(
-                "{}: the statement at line {}, column {} has no terminating semicolon",
-                source.relative, u.line, u.column
+                "the statement at line {}, column {} has no terminating semicolon",
+                u.line, u.column
             ),
             construct => format!(
-                "{} ends inside a {construct} opened at line {}, column {}",
-                source.relative, u.line, u.column
+                "the file ends inside a {construct} opened at line {}, column {}",
+                u.line, u.column
             ),
         };
         ConfitureError::new(codes::BUILD_UNTERMINATED, message)

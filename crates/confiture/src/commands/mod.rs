@@ -1,5 +1,6 @@
 //! One file per command; each turns arguments into a capability call and renders the report.
 
+mod build;
 mod config;
 mod db;
 mod doctor;
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32> {
         Command::Init(a) => init::run(&cli.global, a, out),
         Command::Db(c) => db::run(&cli.global, c, out).await,
         Command::Config(args::ConfigCommand::Show) => config::show(&cli.global, out),
+        Command::Build(a) => build::run(&cli.global, a, out).await,
         Command::Doctor => doctor::run(&cli.global, out).await,
         Command::ExitCodes => Ok(exit_codes::run(out)),
         Command::Completions { shell } => {
