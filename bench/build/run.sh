@@ -136,13 +136,13 @@ measure() {
     echo "== $name: $* (${runs} runs, $TIMER)"
     if [[ $TIMER == hyperfine ]]; then
         # one untimed run through timeit.py first: on failure it prints the
-        # command's stderr, which hyperfine would not show
+        # command's stderr, which hyperfine would not show; it also serves as a warm-up
         python3 "$SCRIPT_DIR/timeit.py" --name "$name" --runs 1 --warmup 0 --cwd "$cwd" \
             ${prep:+--prepare "$prep"} -- "$@" >/dev/null || exit 1
         local cmdline hf=()
         cmdline=$(printf '%q ' "$@")
         [[ -n $prep ]] && hf+=(--prepare "$prep")
-        if ! (cd "$cwd" && hyperfine --style basic --runs "$runs" --warmup "$WARMUP" "${hf[@]}" \
+        if ! (cd "$cwd" && hyperfine --style basic --runs "$runs" --warmup "$(( WARMUP > 0 ? WARMUP - 1 : 0 ))" "${hf[@]}" \
                 --export-json "$RES/$name.hyperfine.json" -- "$cmdline"); then
             echo "hyperfine failed for $name; rerunning once to show the error" >&2
             python3 "$SCRIPT_DIR/timeit.py" --name "$name" --runs 1 --warmup 0 --cwd "$cwd" \
@@ -174,6 +174,11 @@ if want python; then
     measure python_build "$BUILD_RUNS" "$TREE" "" \
         "$PYCONF" build --env local --output "$OUT2"
     [[ -s $OUT2 ]] || die "python_build exited 0 but wrote no $OUT2"
+    py_files=$(grep -c '^ \* File: ' "$OUT2" || true)
+    if [[ $py_files != "$TREE_FILES" ]]; then
+        echo "WARNING: python_build concatenated $py_files files, the tree has $TREE_FILES" \
+             "(are db/seeds/common listed in include_dirs?)" >&2
+    fi
 fi
 if want deps; then
     measure ours_deps "$BUILD_RUNS" "$TREE" "" \
@@ -216,7 +221,7 @@ if want apply; then
     fingerprint() {
         "$PG_BIN/psql" "${CONN[@]}" -d "$1" -X -At -v ON_ERROR_STOP=1 -c "
             SELECT string_agg(k || '=' || n, ' ' ORDER BY k) FROM (
-              SELECT 'rel_' || c.relkind AS k, count(*) AS n FROM pg_class c
+              SELECT 'rel_' || c.relkind::text AS k, count(*) AS n FROM pg_class c
                 JOIN pg_namespace s ON s.oid = c.relnamespace
                WHERE s.nspname NOT IN ('pg_catalog', 'information_schema') AND s.nspname NOT LIKE 'pg_toast%'
                GROUP BY 1

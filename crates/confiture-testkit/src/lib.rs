@@ -249,3 +249,89 @@ pub fn admin_exec(sql: &str) {
     .join()
     .expect("admin thread");
 }
+
+/// Run `sql` on database `url` (simple protocol) and return every row as text values, on a
+/// private runtime (callable from synchronous tests).
+pub fn query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
+    let url = url.to_string();
+    let sql = sql.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let client = target(&url).connect().await.expect("connect");
+            let messages = client.simple_query(&sql).await.expect("query");
+            messages
+                .into_iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                        (0..row.len())
+                            .map(|i| row.get(i).map(str::to_string))
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .collect()
+        })
+    })
+    .join()
+    .expect("query thread")
+}
+
+/// The single value of a one-row, one-column query.
+pub fn query_one(url: &str, sql: &str) -> Option<String> {
+    let rows = query(url, sql);
+    assert_eq!(rows.len(), 1, "expected one row from {sql}, got {rows:?}");
+    rows[0][0].clone()
+}
+
+/// Whether database `name` exists on the test cluster.
+pub fn database_exists(name: &str) -> bool {
+    query_one(
+        &url_for("postgres"),
+        &format!(
+            "SELECT count(*) FROM pg_database WHERE datname = {}",
+            confiture_pg::ident::quote_literal(name)
+        ),
+    )
+    .as_deref()
+        == Some("1")
+}
+
+/// A database name not yet created on the test cluster; dropped (if a test created it) when
+/// the value is dropped.
+pub struct FreshDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl FreshDatabase {
+    pub fn new() -> FreshDatabase {
+        let name = format!(
+            "f{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        FreshDatabase {
+            url: url_for(&name),
+            name,
+        }
+    }
+}
+
+impl Default for FreshDatabase {
+    fn default() -> Self {
+        FreshDatabase::new()
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        admin_exec(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(&self.name)
+        ));
+    }
+}

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod build;
 mod cli_basics;
 mod config_errors;
 mod db_cluster;
