@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Confiture's main job on its embedded default: create an example project, start the
-# project's own PostgreSQL (from this machine's binaries) and check everything with doctor.
+# project's own PostgreSQL (from this machine's binaries), check everything with doctor, and
+# build the example schema (with its seeds) into the embedded database.
 # The example lives in target/example-project; its cluster keeps running afterwards
 # (stop it with: target/debug/confiture -C target/example-project db stop).
 set -euo pipefail
@@ -17,6 +18,8 @@ fi
 "$bin" init "$demo"
 "$bin" -C "$demo" db start
 "$bin" -C "$demo" doctor
+"$bin" -C "$demo" build --order dependencies --apply --recreate
 echo
 echo "Example project: $demo"
 echo "Its database:    $("$bin" -C "$demo" db url)"
+echo "Built schema:    $demo/db/generated/schema_local.sql"
