@@ -7,9 +7,9 @@
 //! so a new statement kind is still ordered by what it references.
 
 use pg_query::protobuf::{self, node::Node as N, ConstrType, GrantTargetType, ObjectType};
-use serde_json::Value;
 
 use crate::names::{Kind, ObjectName};
+use crate::walk::references;
 
 /// The facts of one statement.
 #[derive(Debug, Clone, Default)]
@@ -63,10 +63,7 @@ pub fn analyze(stmt: &N) -> Facts {
     if let N::CreateStmt(create) = stmt {
         fk_locations = create_table_fks(create, &mut facts);
     }
-    let tree = serde_json::to_value(stmt).unwrap_or(Value::Null);
-    let mut refs = Vec::new();
-    collect_references(&tree, &mut refs);
-    for (object, location) in refs {
+    for (object, location) in references(stmt) {
         if fk_locations.contains(&location) {
             continue;
         }
@@ -338,15 +335,12 @@ fn sql_function_body(f: &protobuf::CreateFunctionStmt, facts: &mut Facts) {
     let Ok(parsed) = pg_query::parse(&body, 0) else {
         return; // The server reports a broken body with its own message.
     };
-    let mut refs = Vec::new();
     for raw in &parsed.protobuf.stmts {
         if let Some(stmt) = raw.stmt.as_deref() {
-            let tree = serde_json::to_value(stmt).unwrap_or(Value::Null);
-            collect_references(&tree, &mut refs);
+            for (object, _) in references(stmt) {
+                require(facts, object);
+            }
         }
-    }
-    for (object, _) in refs {
-        require(facts, object);
     }
 }
 
@@ -423,63 +417,6 @@ fn grant(facts: &mut Facts, g: &protobuf::GrantStmt) {
             require_object(facts, g.objtype, node);
         }
     }
-}
-
-// ---- the generic walk ------------------------------------------------------------------
-
-/// Every relation (`RangeVar`), type name and function call anywhere in `tree`, with the parse
-/// location of the name (used to tell a foreign key's table from other mentions).
-fn collect_references(tree: &Value, out: &mut Vec<(ObjectName, i64)>) {
-    match tree {
-        Value::Object(map) => {
-            let location = map.get("location").and_then(Value::as_i64).unwrap_or(-1);
-            if map.contains_key("relname") && map.contains_key("relpersistence") {
-                let schema = map.get("schemaname").and_then(Value::as_str);
-                let name = map
-                    .get("relname")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if !matches!(schema, Some("pg_catalog" | "information_schema")) && !name.is_empty()
-                {
-                    out.push((ObjectName::new(Kind::Relation, schema, name), location));
-                }
-            } else if map.contains_key("names") && map.contains_key("type_oid") {
-                if let Some(name) = json_parts(map.get("names"))
-                    .and_then(|p| ObjectName::from_parts(Kind::Type, &p))
-                {
-                    out.push((name, location));
-                }
-            } else if map.contains_key("funcname") && map.contains_key("agg_order") {
-                if let Some(name) = json_parts(map.get("funcname"))
-                    .and_then(|p| ObjectName::from_parts(Kind::Function, &p))
-                {
-                    out.push((name, location));
-                }
-            }
-            for value in map.values() {
-                if matches!(value, Value::Object(_) | Value::Array(_)) {
-                    collect_references(value, out);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                collect_references(item, out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// `[{"node": {"String": {"sval": "app"}}}, …]` → `["app", …]`.
-fn json_parts(list: Option<&Value>) -> Option<Vec<String>> {
-    let items = list?.as_array()?;
-    let parts: Vec<String> = items
-        .iter()
-        .filter_map(|item| item.pointer("/node/String/sval").and_then(Value::as_str))
-        .map(str::to_string)
-        .collect();
-    (parts.len() == items.len() && !parts.is_empty()).then_some(parts)
 }
 
 // ---- typed helpers -----------------------------------------------------------------------

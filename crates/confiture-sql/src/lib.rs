@@ -7,5 +7,6 @@ pub mod graph;
 pub mod names;
 pub mod order;
 pub mod rewrite;
+pub mod walk;
 
 pub use order::{order_by_dependencies, DependencyOrder};

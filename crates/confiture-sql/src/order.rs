@@ -2,6 +2,7 @@
 //! the objects they define and use, and order them (see `graph`). Parsing runs on every core.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use confiture_core::build::plan::{OrderMode, Plan, StatementId, Step};
 use confiture_core::build::source::LoadedFile;
@@ -23,8 +24,9 @@ pub struct DependencyOrder {
 }
 
 struct Parsed {
-    id: StatementId,
+    /// The parse tree, kept only for `CREATE TABLE` statements with foreign keys.
     stmt: Option<N>,
+    facts: Facts,
 }
 
 pub fn order_by_dependencies(files: &[LoadedFile]) -> Result<DependencyOrder> {
@@ -33,10 +35,10 @@ pub fn order_by_dependencies(files: &[LoadedFile]) -> Result<DependencyOrder> {
         .enumerate()
         .flat_map(|(file, f)| (0..f.statements.len()).map(move |index| StatementId { file, index }))
         .collect();
-    let (parsed, version) = parse_all(files, &ids)?;
+    let (mut parsed, version) = parse_all(files, &ids)?;
     let facts: Vec<Facts> = parsed
-        .iter()
-        .map(|p| p.stmt.as_ref().map(analyze).unwrap_or_default())
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.facts))
         .collect();
     let ordered = Graph::build(&facts)
         .order()
@@ -107,57 +109,76 @@ pub fn order_by_dependencies(files: &[LoadedFile]) -> Result<DependencyOrder> {
     })
 }
 
-/// Parse every statement, in parallel over the available cores (the grammar is thread-safe).
+/// Parse and analyze every statement, in parallel over the available cores (the grammar keeps
+/// its state per thread). Threads take small batches in turn, since statement costs vary a lot
+/// (a big `CREATE TABLE` or seed `INSERT` costs ten times a `COMMENT`).
 fn parse_all(files: &[LoadedFile], ids: &[StatementId]) -> Result<(Vec<Parsed>, i32)> {
+    const BATCH: usize = 16;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    let chunk = ids.len().div_ceil(threads).max(1);
-    let results: Vec<Result<(Vec<Parsed>, i32)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || parse_chunk(files, part)))
-            .collect();
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut done: Vec<(usize, Result<(Parsed, i32)>)> = Vec::new();
+        loop {
+            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+            if start >= ids.len() {
+                return done;
+            }
+            for (i, &id) in ids.iter().enumerate().skip(start).take(BATCH) {
+                done.push((i, parse_one(files, id)));
+            }
+        }
+    };
+    let mut results: Vec<(usize, Result<(Parsed, i32)>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("a parser thread panicked"))
+            .flat_map(|h| h.join().expect("a parser thread panicked"))
             .collect()
     });
+    // Statement order, so the first bad statement in the files is the one reported.
+    results.sort_unstable_by_key(|(i, _)| *i);
     let mut parsed = Vec::with_capacity(ids.len());
     let mut version = 0;
-    for result in results {
-        let (part, v) = result?;
-        parsed.extend(part);
+    for (_, result) in results {
+        let (one, v) = result?;
+        parsed.push(one);
         version = version.max(v);
     }
     Ok((parsed, version))
 }
 
-fn parse_chunk(files: &[LoadedFile], ids: &[StatementId]) -> Result<(Vec<Parsed>, i32)> {
-    let mut out = Vec::with_capacity(ids.len());
-    let mut version = 0;
-    for &id in ids {
-        let sql = files[id.file].statement_text(id.index);
-        let result = pg_query::parse(sql, 0).map_err(|e| {
-            let message = match e {
-                pg_query::Error::Parse(m) => m,
-                other => other.to_string(),
-            };
-            at(files, id, codes::BUILD_PARSE, format!("the PostgreSQL grammar rejects this statement: {message}"))
-                .with_hint("fix the statement, or build without --order dependencies to let the server report it")
-        })?;
-        version = result.protobuf.version;
-        let stmt = result
-            .protobuf
-            .stmts
-            .into_iter()
-            .next()
-            .and_then(|raw| raw.stmt)
-            .and_then(|node| node.node);
-        out.push(Parsed { id, stmt });
-    }
-    debug_assert!(out.iter().zip(ids).all(|(p, id)| p.id == *id));
-    Ok((out, version))
+fn parse_one(files: &[LoadedFile], id: StatementId) -> Result<(Parsed, i32)> {
+    let sql = files[id.file].statement_text(id.index);
+    let result = pg_query::parse(sql, 0).map_err(|e| {
+        let message = match e {
+            pg_query::Error::Parse(m) => m,
+            other => other.to_string(),
+        };
+        at(
+            files,
+            id,
+            codes::BUILD_PARSE,
+            format!("the PostgreSQL grammar rejects this statement: {message}"),
+        )
+        .with_hint(
+            "fix the statement, or build without --order dependencies to let the server report it",
+        )
+    })?;
+    let version = result.protobuf.version;
+    let stmt = result
+        .protobuf
+        .stmts
+        .into_iter()
+        .next()
+        .and_then(|raw| raw.stmt)
+        .and_then(|node| node.node);
+    let facts = stmt.as_ref().map(analyze).unwrap_or_default();
+    // Only a CREATE TABLE with foreign keys may need its tree again (to move one out); other
+    // trees are freed here, in the worker, while memory is hot.
+    let stmt = stmt.filter(|_| !facts.foreign_keys.is_empty());
+    Ok((Parsed { stmt, facts }, version))
 }
 
 fn where_is(files: &[LoadedFile], id: StatementId) -> String {
