@@ -308,49 +308,28 @@ impl ser::SerializeStructVariant for &mut Walker {
     }
 }
 
-impl ser::SerializeSeq for &mut Walker {
-    type Ok = ();
-    type Error = Never;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> R {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> R {
-        Ok(())
-    }
+/// Sequences and tuples: every element is walked the same way.
+macro_rules! walk_elements {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for &mut Walker {
+            type Ok = ();
+            type Error = Never;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> R {
+                value.serialize(&mut **self)
+            }
+            fn end(self) -> R {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for &mut Walker {
-    type Ok = ();
-    type Error = Never;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> R {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> R {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut Walker {
-    type Ok = ();
-    type Error = Never;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> R {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> R {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut Walker {
-    type Ok = ();
-    type Error = Never;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> R {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> R {
-        Ok(())
-    }
-}
+walk_elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for &mut Walker {
     type Ok = ();

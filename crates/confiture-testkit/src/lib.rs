@@ -236,18 +236,26 @@ fn target(url: &str) -> ConnTarget {
 pub fn admin_exec(sql: &str) {
     let url = url_for("postgres");
     let sql = sql.to_string();
+    on_private_runtime(async move {
+        let client = target(&url).connect().await.expect("admin connect");
+        client.batch_execute(&sql).await.expect("admin sql");
+    });
+}
+
+/// Run `work` to completion on a new thread with its own runtime, so that synchronous tests,
+/// `Drop` implementations and async tests can all call it.
+fn on_private_runtime<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .expect("runtime");
-        rt.block_on(async {
-            let client = target(&url).connect().await.expect("admin connect");
-            client.batch_execute(&sql).await.expect("admin sql");
-        });
+            .expect("runtime")
+            .block_on(work)
     })
     .join()
-    .expect("admin thread");
+    .expect("private runtime thread")
 }
 
 /// Run `sql` on database `url` (simple protocol) and return every row as text values, on a
@@ -255,29 +263,21 @@ pub fn admin_exec(sql: &str) {
 pub fn query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
     let url = url.to_string();
     let sql = sql.to_string();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async {
-            let client = target(&url).connect().await.expect("connect");
-            let messages = client.simple_query(&sql).await.expect("query");
-            messages
-                .into_iter()
-                .filter_map(|m| match m {
-                    tokio_postgres::SimpleQueryMessage::Row(row) => Some(
-                        (0..row.len())
-                            .map(|i| row.get(i).map(str::to_string))
-                            .collect(),
-                    ),
-                    _ => None,
-                })
-                .collect()
-        })
+    on_private_runtime(async move {
+        let client = target(&url).connect().await.expect("connect");
+        let messages = client.simple_query(&sql).await.expect("query");
+        messages
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
     })
-    .join()
-    .expect("query thread")
 }
 
 /// The single value of a one-row, one-column query.
