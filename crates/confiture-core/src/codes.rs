@@ -64,6 +64,21 @@ codes! {
     BUILD_APPLY_FAILED = ("BUILD_009", SchemaError, "A statement failed while applying the build");
     BUILD_RECREATE_REFUSED = ("BUILD_010", InvalidInput, "Refusing to drop a database outside local/test/ci without --force");
     BUILD_TRANSACTION_CONTROL = ("BUILD_011", InvalidInput, "A transaction-control statement in a build that is applied in one transaction");
+    // Migrations (confiture migrate)
+    MIGRATE_BAD_FILE_NAME = ("MIGRATE_001", InvalidInput, "A migration file name does not follow {version}_{name}.up.sql");
+    MIGRATE_DUPLICATE_VERSION = ("MIGRATE_002", InvalidInput, "Two migrations share a version");
+    MIGRATE_PYTHON_UNSUPPORTED = ("MIGRATE_003", InvalidInput, "A Python (.py) migration, which Confiture does not run");
+    MIGRATE_STATEMENT_FAILED = ("MIGRATE_004", Failure, "A migration statement failed");
+    MIGRATE_LOCKED = ("MIGRATE_005", LockContention, "Another process holds the migration lock");
+    MIGRATE_LOCK_TIMEOUT = ("MIGRATE_006", LockContention, "A migration statement could not get its lock within lock_timeout, after every retry");
+    MIGRATE_CHECKSUM_MISMATCH = ("MIGRATE_007", GateFailed, "An applied migration's file changed since it was applied");
+    MIGRATE_OUT_OF_ORDER = ("MIGRATE_008", InvalidInput, "A pending migration is older than the newest applied one");
+    MIGRATE_NO_DOWN = ("MIGRATE_009", IrreversibleRollback, "A migration to roll back has no .down.sql");
+    MIGRATE_NO_TRACKING_TABLE = ("MIGRATE_010", TrackingTableAbsent, "The migration tracking table does not exist");
+    MIGRATE_NEEDS_AUTOCOMMIT = ("MIGRATE_011", InvalidInput, "A statement that cannot run in a transaction, in a transactional migration");
+    MIGRATE_UNKNOWN_VERSION = ("MIGRATE_012", InvalidInput, "No migration has the requested version");
+    MIGRATE_VERIFY_FAILED = ("MIGRATE_013", GateFailed, "A migration's .verify.sql did not return true");
+    MIGRATE_MISSING_FILE = ("MIGRATE_014", InvalidInput, "An applied migration's file is missing");
     // Generic
     IO_FAILED = ("IO_001", Failure, "File system operation failed");
     SQL_FAILED = ("SQL_001", Failure, "A SQL statement failed");

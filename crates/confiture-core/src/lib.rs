@@ -7,6 +7,7 @@ pub mod config;
 pub mod dsn;
 pub mod error;
 pub mod exit;
+pub mod migrate;
 pub mod redact;
 pub mod scaffold;
 pub mod yaml;

@@ -105,7 +105,17 @@ pub struct BuildConfig {
 pub struct MigrationConfig {
     /// Possibly schema-qualified (`schema.table`).
     pub tracking_table: String,
+    /// The advisory lock that serializes `migrate` runs on one database.
     pub locking: LockingConfig,
+    /// `lock_timeout` of every migration statement: a migration never queues behind a long
+    /// transaction while blocking the traffic queued behind it.
+    pub lock_timeout_ms: u64,
+    /// How many times a migration whose statement hit `lock_timeout` is retried.
+    pub lock_retries: u32,
+    /// Pause before the first retry; doubled for each further one.
+    pub lock_retry_backoff_ms: u64,
+    /// `statement_timeout` of migration statements (`None`: the server's setting).
+    pub statement_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +132,10 @@ impl Default for MigrationConfig {
                 enabled: true,
                 timeout_ms: 30_000,
             },
+            lock_timeout_ms: 5_000,
+            lock_retries: 3,
+            lock_retry_backoff_ms: 500,
+            statement_timeout_ms: None,
         }
     }
 }
@@ -366,6 +380,21 @@ fn decode_migration(dec: &Decoder<'_>, node: &Node) -> Result<MigrationConfig> {
             migration.locking.timeout_ms = dec.u64(v, "migration.locking.timeout_ms")?;
         }
         locking.finish(dec)?;
+    }
+    if let Some(n) = map.get("lock_timeout_ms") {
+        migration.lock_timeout_ms = dec.u64(n, "migration.lock_timeout_ms")?;
+    }
+    if let Some(n) = map.get("lock_retries") {
+        let retries = dec.u64(n, "migration.lock_retries")?;
+        migration.lock_retries = u32::try_from(retries).map_err(|_| {
+            dec.error(codes::CONFIG_INVALID_VALUE, n, "'migration.lock_retries' is too large")
+        })?;
+    }
+    if let Some(n) = map.get("lock_retry_backoff_ms") {
+        migration.lock_retry_backoff_ms = dec.u64(n, "migration.lock_retry_backoff_ms")?;
+    }
+    if let Some(n) = map.get("statement_timeout_ms") {
+        migration.statement_timeout_ms = Some(dec.u64(n, "migration.statement_timeout_ms")?);
     }
     map.accept(PYTHON_ONLY_MIGRATION);
     map.finish(dec)?;

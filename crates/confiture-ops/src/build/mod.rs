@@ -12,6 +12,7 @@ use confiture_core::build::plan::{OrderMode, Plan};
 use confiture_core::build::render::{render, Header};
 use confiture_core::build::source::{load, LoadedFile};
 use confiture_core::codes;
+use confiture_core::migrate::generate::civil_from_days;
 use confiture_core::config::environment::BuildOrder;
 use confiture_core::config::Environment;
 use confiture_core::error::{ConfitureError, Location, Result};
@@ -203,21 +204,13 @@ pub fn write_output(env: &Environment, built: &mut Built, path: &Path) -> Result
     Ok(())
 }
 
-/// UTC time as `YYYY-MM-DDTHH:MM:SSZ`, without a date crate (civil-from-days, Howard Hinnant).
+/// UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
 fn now_utc() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
