@@ -3,4 +3,6 @@
 
 pub mod build;
 pub mod doctor;
+pub mod migrate;
+pub mod statement_error;
 pub mod target;

@@ -2,6 +2,7 @@
 //! parser compiled as a library): what each statement defines and uses, and the dependency
 //! order of a build.
 
+pub mod autocommit;
 pub mod facts;
 pub mod graph;
 pub mod names;

@@ -65,6 +65,9 @@ pub enum Command {
     Config(ConfigCommand),
     /// Build the schema from the DDL tree: one SQL file, or a database with --apply
     Build(BuildArgs),
+    /// Incremental migrations (db/migrations), tracked in tb_confiture
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
     /// Check configuration, binaries, connection, server version, privileges, tracking table
     Doctor,
     /// Print the exit-code contract
@@ -136,4 +139,79 @@ pub struct BuildArgs {
 pub enum OrderArg {
     Files,
     Dependencies,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply pending migrations, each in its own transaction with its tracking row
+    Up(MigrateUpArgs),
+    /// Roll back the newest applied migrations (default: one)
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: usize,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Roll back every applied migration newer than VERSION
+    DownTo {
+        version: String,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Applied, pending, missing, changed and out-of-order migrations
+    Status,
+    /// The most recently applied migration
+    Current,
+    /// Record migrations up to VERSION as applied without running them
+    Baseline {
+        #[arg(long, value_name = "VERSION")]
+        through: String,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Create a timestamped NAME.up.sql / NAME.down.sql pair in db/migrations
+    Generate { name: String },
+    /// Compare applied migrations' checksums with their files
+    VerifyChecksums {
+        /// Record the files' current checksums
+        #[arg(long)]
+        fix: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Run each applied migration's .verify.sql (must return true)
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateUpArgs {
+    /// Apply pending migrations up to and including this version
+    #[arg(long, value_name = "VERSION", conflicts_with = "steps")]
+    pub target: Option<String>,
+    /// Apply at most N pending migrations
+    #[arg(long, value_name = "N")]
+    pub steps: Option<usize>,
+    /// When an applied migration's file changed since it was applied
+    #[arg(long, value_enum, default_value_t = ChecksumArg::Fail)]
+    pub on_checksum_mismatch: ChecksumArg,
+    /// Apply pending migrations older than the newest applied one
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// How long to wait for the migration lock held by another run (e.g. 30s, 500ms; a bare
+    /// number is milliseconds). Default: migration.locking.timeout_ms.
+    #[arg(long, value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecksumArg {
+    Fail,
+    Warn,
+    Ignore,
 }

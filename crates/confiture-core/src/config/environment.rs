@@ -387,7 +387,11 @@ fn decode_migration(dec: &Decoder<'_>, node: &Node) -> Result<MigrationConfig> {
     if let Some(n) = map.get("lock_retries") {
         let retries = dec.u64(n, "migration.lock_retries")?;
         migration.lock_retries = u32::try_from(retries).map_err(|_| {
-            dec.error(codes::CONFIG_INVALID_VALUE, n, "'migration.lock_retries' is too large")
+            dec.error(
+                codes::CONFIG_INVALID_VALUE,
+                n,
+                "'migration.lock_retries' is too large",
+            )
         })?;
     }
     if let Some(n) = map.get("lock_retry_backoff_ms") {

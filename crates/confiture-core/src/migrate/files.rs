@@ -89,10 +89,11 @@ pub fn discover(dir: &Path) -> Result<Vec<MigrationFile>> {
             .at(Location::file(&path))
             .with_hint("e.g. 20260122093000_add_users.up.sql; `confiture migrate generate NAME` names one for you")
         })?;
-        groups
-            .entry(version_key(version))
-            .or_default()
-            .push((*part, format!("{version}\u{0}{name}"), path));
+        groups.entry(version_key(version)).or_default().push((
+            *part,
+            format!("{version}\u{0}{name}"),
+            path,
+        ));
     }
 
     let mut migrations = Vec::new();
@@ -130,7 +131,9 @@ fn assemble(parts: Vec<(Part, String, PathBuf)>) -> Result<MigrationFile> {
         .at(Location::file(orphan))
         .with_hint("rename it to match its migration's .up.sql, or remove it"));
     };
-    let (version, name) = up.1.split_once('\u{0}').expect("identity is version NUL name");
+    let (version, name) =
+        up.1.split_once('\u{0}')
+            .expect("identity is version NUL name");
     let find = |part: Part| parts.iter().find(|p| p.0 == part).map(|p| p.2.clone());
     Ok(MigrationFile {
         version: version.to_string(),
@@ -169,7 +172,10 @@ fn version_key(version: &str) -> String {
 /// Versions compare by numeric value (`9` < `10` < `20260101000000`).
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
     let (ka, kb) = (version_key(a), version_key(b));
-    ka.len().cmp(&kb.len()).then_with(|| ka.cmp(&kb)).then_with(|| a.cmp(b))
+    ka.len()
+        .cmp(&kb.len())
+        .then_with(|| ka.cmp(&kb))
+        .then_with(|| a.cmp(b))
 }
 
 #[cfg(test)]
@@ -212,11 +218,31 @@ mod tests {
     #[test]
     fn rejects_python_duplicates_orphans_and_bad_names() {
         let cases: [(&[&str], &str, &str); 5] = [
-            (&["001_a.up.sql", "002_b.py"], "MIGRATE_003", "002_b.py is a Python migration"),
-            (&["001_a.up.sql", "001_b.up.sql"], "MIGRATE_002", "001_a.up.sql, 001_b.up.sql"),
-            (&["001_a.up.sql", "1_b.up.sql"], "MIGRATE_002", "share a version"),
-            (&["001_a.up.sql", "002_b.down.sql"], "MIGRATE_001", "002_b.down.sql has no matching .up.sql"),
-            (&["v1_a.up.sql"], "MIGRATE_001", "v1_a.up.sql: a migration file is named"),
+            (
+                &["001_a.up.sql", "002_b.py"],
+                "MIGRATE_003",
+                "002_b.py is a Python migration",
+            ),
+            (
+                &["001_a.up.sql", "001_b.up.sql"],
+                "MIGRATE_002",
+                "001_a.up.sql, 001_b.up.sql",
+            ),
+            (
+                &["001_a.up.sql", "1_b.up.sql"],
+                "MIGRATE_002",
+                "share a version",
+            ),
+            (
+                &["001_a.up.sql", "002_b.down.sql"],
+                "MIGRATE_001",
+                "002_b.down.sql has no matching .up.sql",
+            ),
+            (
+                &["v1_a.up.sql"],
+                "MIGRATE_001",
+                "v1_a.up.sql: a migration file is named",
+            ),
         ];
         for (files, code, needle) in cases {
             let dir = dir_with(files);
@@ -228,6 +254,8 @@ mod tests {
 
     #[test]
     fn missing_directory_has_no_migrations() {
-        assert!(discover(Path::new("/nonexistent/migrations")).unwrap().is_empty());
+        assert!(discover(Path::new("/nonexistent/migrations"))
+            .unwrap()
+            .is_empty());
     }
 }

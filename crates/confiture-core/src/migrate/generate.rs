@@ -18,17 +18,25 @@ pub struct Generated {
 pub fn generate(dir: &Path, name: &str, version: &str) -> Result<Generated> {
     let valid = !name.is_empty()
         && name.len() <= 100
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && !name.starts_with('_');
     if !valid {
         return Err(ConfitureError::new(
             codes::INPUT_INVALID_ARGUMENT,
-            format!("'{name}' is not a migration name: use lower-case letters, digits and underscores"),
+            format!(
+                "'{name}' is not a migration name: use lower-case letters, digits and underscores"
+            ),
         )
         .with_hint("e.g. `confiture migrate generate add_users_email_index`"));
     }
     std::fs::create_dir_all(dir).map_err(|e| {
-        ConfitureError::new(codes::IO_FAILED, format!("cannot create {}: {e}", dir.display())).at(Location::file(dir))
+        ConfitureError::new(
+            codes::IO_FAILED,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+        .at(Location::file(dir))
     })?;
     let up = dir.join(format!("{version}_{name}.up.sql"));
     let down = dir.join(format!("{version}_{name}.down.sql"));
@@ -43,11 +51,18 @@ pub fn generate(dir: &Path, name: &str, version: &str) -> Result<Generated> {
     }
     let write = |path: &Path, text: String| {
         std::fs::write(path, text).map_err(|e| {
-            ConfitureError::new(codes::IO_FAILED, format!("cannot write {}: {e}", path.display())).at(Location::file(path))
+            ConfitureError::new(
+                codes::IO_FAILED,
+                format!("cannot write {}: {e}", path.display()),
+            )
+            .at(Location::file(path))
         })
     };
     write(&up, format!("-- Migration {version}_{name}: up\n-- Runs in one transaction with its tracking row.\n\n"))?;
-    write(&down, format!("-- Migration {version}_{name}: down\n-- Undo what the .up.sql did.\n\n"))?;
+    write(
+        &down,
+        format!("-- Migration {version}_{name}: down\n-- Undo what the .up.sql did.\n\n"),
+    )?;
     Ok(Generated {
         up,
         down,
@@ -57,7 +72,10 @@ pub fn generate(dir: &Path, name: &str, version: &str) -> Result<Generated> {
 
 /// Now (UTC) as a migration version, `YYYYMMDDHHMMSS`.
 pub fn timestamp_version(unix_seconds: i64) -> String {
-    let (days, rem) = (unix_seconds.div_euclid(86_400), unix_seconds.rem_euclid(86_400));
+    let (days, rem) = (
+        unix_seconds.div_euclid(86_400),
+        unix_seconds.rem_euclid(86_400),
+    );
     let (year, month, day) = civil_from_days(days);
     format!(
         "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
@@ -95,7 +113,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let g = generate(dir.path(), "add_users", "20261122000000").unwrap();
         assert!(g.up.ends_with("20261122000000_add_users.up.sql") && g.down.exists());
-        assert_eq!(generate(dir.path(), "Add Users", "1").unwrap_err().code.id, "INPUT_001");
-        assert_eq!(generate(dir.path(), "add_users", "20261122000000").unwrap_err().code.id, "INPUT_002");
+        assert_eq!(
+            generate(dir.path(), "Add Users", "1").unwrap_err().code.id,
+            "INPUT_001"
+        );
+        assert_eq!(
+            generate(dir.path(), "add_users", "20261122000000")
+                .unwrap_err()
+                .code
+                .id,
+            "INPUT_002"
+        );
     }
 }

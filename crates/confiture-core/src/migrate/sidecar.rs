@@ -67,7 +67,9 @@ fn duration_ms(dec: &Decoder<'_>, node: &Node, key: &str) -> Result<u64> {
 
 pub fn parse_duration_ms(text: &str) -> Option<u64> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let value: u64 = number.parse().ok()?;
     let factor = match unit.trim() {
@@ -107,7 +109,11 @@ mod tests {
         assert_eq!(err.location.as_ref().unwrap().line, Some(2));
         let err = load_text("lock_timeout: soon\n").unwrap_err();
         assert_eq!(err.code.id, "CONFIG_010");
-        assert!(err.message.contains("'lock_timeout' must be a duration"), "{}", err.message);
+        assert!(
+            err.message.contains("'lock_timeout' must be a duration"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

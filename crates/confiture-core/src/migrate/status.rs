@@ -44,8 +44,13 @@ pub struct Entry {
 
 /// Every migration, file or row, in version order. `checksums` maps a version to the SHA-256 of
 /// its `.up.sql` as it is now.
-pub fn status(files: &[MigrationFile], checksums: &HashMap<String, String>, rows: &[LedgerRow]) -> Vec<Entry> {
-    let by_version: HashMap<&str, &LedgerRow> = rows.iter().map(|r| (r.version.as_str(), r)).collect();
+pub fn status(
+    files: &[MigrationFile],
+    checksums: &HashMap<String, String>,
+    rows: &[LedgerRow],
+) -> Vec<Entry> {
+    let by_version: HashMap<&str, &LedgerRow> =
+        rows.iter().map(|r| (r.version.as_str(), r)).collect();
     let newest_applied = rows
         .iter()
         .map(|r| r.version.as_str())
@@ -56,11 +61,15 @@ pub fn status(files: &[MigrationFile], checksums: &HashMap<String, String>, rows
             let row = by_version.get(f.version.as_str());
             let state = match row {
                 Some(row) => match (&row.checksum, checksums.get(&f.version)) {
-                    (Some(recorded), Some(now)) if !recorded.eq_ignore_ascii_case(now) => State::ChecksumMismatch,
+                    (Some(recorded), Some(now)) if !recorded.eq_ignore_ascii_case(now) => {
+                        State::ChecksumMismatch
+                    }
                     _ => State::Applied,
                 },
                 None => match newest_applied {
-                    Some(newest) if compare_versions(&f.version, newest).is_lt() => State::OutOfOrder,
+                    Some(newest) if compare_versions(&f.version, newest).is_lt() => {
+                        State::OutOfOrder
+                    }
                     _ => State::Pending,
                 },
             };

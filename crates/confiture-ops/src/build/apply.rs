@@ -7,19 +7,18 @@
 //! error is the failing statement, reported at its source file and line.
 
 use confiture_core::build::plan::{StatementId, Step};
-use confiture_core::build::scan::column_of;
 use confiture_core::build::source::LoadedFile;
 use confiture_core::build::transactional::{classify, TxBehaviour};
 use confiture_core::codes;
-use confiture_core::error::{ConfitureError, Location, Result};
+use confiture_core::error::{ConfitureError, Result};
 use confiture_pg::ident::quote_ident;
 use confiture_pg::ConnTarget;
 use futures_util::{stream, StreamExt};
 use serde::Serialize;
-use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
 
 use super::Built;
+use crate::statement_error::Failed;
 use crate::target::Connection;
 
 /// Environments where `--recreate` may drop a database without `--force`.
@@ -336,57 +335,20 @@ fn statement_error(
     e: &tokio_postgres::Error,
     target: &ConnTarget,
 ) -> ConfitureError {
-    let Some(db) = e.as_db_error() else {
-        return target.classify(e);
+    let failed = Failed {
+        file: &files[exec.id.file],
+        index: exec.id.index,
+        sql: exec.sql,
+        generated: exec.generated,
     };
-    // The server's cursor position is a 1-based character index into the statement.
-    let offset = match (db.position(), exec.generated) {
-        (Some(ErrorPosition::Original(p)), false) => exec
-            .sql
-            .char_indices()
-            .nth((*p as usize).saturating_sub(1))
-            .map(|(i, _)| i),
-        _ => None,
-    };
-    let mut message = format!(
-        "{} (SQLSTATE {})",
-        target.redact(db.message()),
-        db.code().code()
-    );
-    if exec.generated {
-        message.push_str(" in a statement rewritten by --order dependencies");
-    }
-    let mut err = located(files, exec.id, offset, codes::BUILD_APPLY_FAILED, message);
-    let first_line: String = exec
-        .sql
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect();
-    err = err.with_details(serde_json::json!({
-        "sqlstate": db.code().code(),
-        "detail": db.detail(),
-        "server_hint": db.hint(),
-        "where": db.where_(),
-        "statement": first_line,
-    }));
-    let mut hint = Vec::new();
-    if let Some(detail) = db.detail() {
-        hint.push(format!("detail: {}", target.redact(detail)));
-    }
-    if let Some(h) = db.hint() {
-        hint.push(format!("server hint: {}", target.redact(h)));
-    }
-    if hint.is_empty() {
-        err
+    let suffix = if exec.generated {
+        " in a statement rewritten by --order dependencies"
     } else {
-        err.with_hint(hint.join("\n"))
-    }
+        ""
+    };
+    crate::statement_error::statement_error(&failed, e, target, codes::BUILD_APPLY_FAILED, suffix)
 }
 
-/// An error at statement `id`, or at byte `offset` inside its text when known.
 fn located(
     files: &[LoadedFile],
     id: StatementId,
@@ -394,18 +356,9 @@ fn located(
     code: codes::ErrorCode,
     message: String,
 ) -> ConfitureError {
-    let file = &files[id.file];
-    let statement = &file.statements[id.index];
-    let absolute = statement.start + offset.unwrap_or(0);
-    let line = statement.line + file.text[statement.start..absolute].matches('\n').count();
-    let column = column_of(&file.text, absolute);
-    ConfitureError::new(code, message).at(Location::at(&file.source.path, line, column))
+    crate::statement_error::located(&files[id.file], id.index, offset, code, message)
 }
 
 fn where_is(files: &[LoadedFile], id: StatementId) -> String {
-    let file = &files[id.file];
-    format!(
-        "{}:{}",
-        file.source.relative, file.statements[id.index].line
-    )
+    crate::statement_error::where_is(&files[id.file], id.index)
 }

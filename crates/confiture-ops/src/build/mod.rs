@@ -12,10 +12,10 @@ use confiture_core::build::plan::{OrderMode, Plan};
 use confiture_core::build::render::{render, Header};
 use confiture_core::build::source::{load, LoadedFile};
 use confiture_core::codes;
-use confiture_core::migrate::generate::civil_from_days;
 use confiture_core::config::environment::BuildOrder;
 use confiture_core::config::Environment;
 use confiture_core::error::{ConfitureError, Location, Result};
+use confiture_core::migrate::generate::civil_from_days;
 use serde::Serialize;
 
 /// Where the rendered SQL goes.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use confiture_core::build::plan::OrderMode;
 use confiture_core::codes;
-use confiture_core::config::{Environment, DEFAULT_ENV};
+use confiture_core::config::Environment;
 use confiture_core::error::{ConfitureError, Result};
 use confiture_ops::build::apply::{apply, ApplyOptions};
 use confiture_ops::build::{
@@ -15,17 +15,12 @@ use confiture_ops::build::{
 use confiture_ops::target::connect_target;
 
 use crate::args::{BuildArgs, GlobalArgs, OrderArg};
-use crate::commands::{project, target_args};
+use crate::commands::{environment, project, target_args};
 use crate::output::{Output, Style};
 
 pub async fn run(g: &GlobalArgs, a: &BuildArgs, out: Output) -> Result<i32> {
     let project = project(g);
-    let var = |k: &str| std::env::var(k).ok();
-    let env = match (&g.config, &g.env) {
-        (Some(file), _) => project.load_environment_file(file, &var)?,
-        (None, Some(name)) => project.load_environment(name, &var)?,
-        (None, None) => project.load_environment(DEFAULT_ENV, &var)?,
-    };
+    let env = environment(g, &project)?;
     let to_stdout = a.output.as_deref() == Some(Path::new("-"));
     if to_stdout && out.json() {
         return Err(ConfitureError::new(

@@ -6,6 +6,7 @@ mod db;
 mod doctor;
 mod exit_codes;
 mod init;
+mod migrate;
 
 use std::path::PathBuf;
 
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32> {
         Command::Db(c) => db::run(&cli.global, c, out).await,
         Command::Config(args::ConfigCommand::Show) => config::show(&cli.global, out),
         Command::Build(a) => build::run(&cli.global, a, out).await,
+        Command::Migrate(c) => migrate::run(&cli.global, c, out).await,
         Command::Doctor => doctor::run(&cli.global, out).await,
         Command::ExitCodes => Ok(exit_codes::run(out)),
         Command::Completions { shell } => {
@@ -39,6 +41,19 @@ pub fn project(g: &GlobalArgs) -> Project {
     match &g.project_dir {
         Some(dir) => Project::at(dir.clone()),
         None => Project::discover(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
+    }
+}
+
+/// The environment a command works on: `--config FILE`, else `--env NAME`, else `local`.
+pub fn environment(
+    g: &GlobalArgs,
+    project: &Project,
+) -> Result<confiture_core::config::Environment> {
+    let var = |k: &str| std::env::var(k).ok();
+    match (&g.config, &g.env) {
+        (Some(file), _) => project.load_environment_file(file, &var),
+        (None, Some(name)) => project.load_environment(name, &var),
+        (None, None) => project.load_environment(confiture_core::config::DEFAULT_ENV, &var),
     }
 }
 

@@ -1,0 +1,127 @@
+//! `confiture migrate down [--steps N]` and `migrate down-to V`: run `.down.sql` files, newest
+//! first, each with the removal of its tracking row. Every migration to roll back must have a
+//! `.down.sql`, checked before anything runs (exit 8 otherwise).
+
+use std::time::Duration;
+
+use confiture_core::codes;
+use confiture_core::error::{ConfitureError, Location, Result};
+use confiture_core::migrate::files::{compare_versions, MigrationFile};
+use serde::Serialize;
+
+use super::execute::{choose_mode, run, Mode, Script};
+use super::up::unknown_version;
+use super::{load_sidecar, Session};
+
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// The newest N applied migrations.
+    Steps(usize),
+    /// Every applied migration newer than this version.
+    To(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RolledBack {
+    pub version: String,
+    pub name: String,
+    pub mode: Mode,
+    pub duration_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DownReport {
+    pub database: String,
+    pub rolled_back: Vec<RolledBack>,
+    pub warnings: Vec<String>,
+}
+
+pub async fn down(
+    session: &Session,
+    files: &[MigrationFile],
+    selection: &Selection,
+    lock_wait: Option<Duration>,
+) -> Result<DownReport> {
+    session.require_table().await?;
+    session.lock(lock_wait).await?;
+    let rows = session.table.rows(&session.client, &session.target).await?;
+    let mut applied: Vec<&str> = rows.iter().map(|r| r.version.as_str()).collect();
+    applied.sort_by(|a, b| compare_versions(b, a));
+    let selected: Vec<&str> = match selection {
+        Selection::Steps(n) => applied.iter().take(*n).copied().collect(),
+        Selection::To(version) => {
+            let known = applied.iter().any(|v| compare_versions(v, version).is_eq())
+                || files
+                    .iter()
+                    .any(|f| compare_versions(&f.version, version).is_eq());
+            if !known {
+                return Err(unknown_version(version, files));
+            }
+            applied
+                .iter()
+                .filter(|v| compare_versions(v, version).is_gt())
+                .copied()
+                .collect()
+        }
+    };
+
+    // Every migration must be reversible before one is touched.
+    let mut plan = Vec::new();
+    let mut warnings = Vec::new();
+    for version in &selected {
+        let Some(file) = files
+            .iter()
+            .find(|f| compare_versions(&f.version, version).is_eq())
+        else {
+            return Err(ConfitureError::new(
+                codes::MIGRATE_NO_DOWN,
+                format!("migration {version} is applied but its files are gone: it cannot be rolled back"),
+            )
+            .with_hint("restore its .up.sql and .down.sql; nothing was rolled back"));
+        };
+        let Some(down_path) = &file.down else {
+            return Err(ConfitureError::new(
+                codes::MIGRATE_NO_DOWN,
+                format!(
+                    "migration {}_{} has no .down.sql: it cannot be rolled back",
+                    file.version, file.name
+                ),
+            )
+            .at(Location::file(&file.up))
+            .with_hint(format!(
+                "write {}_{}.down.sql; nothing was rolled back",
+                file.version, file.name
+            )));
+        };
+        let sidecar = load_sidecar(file)?;
+        let script = Script::load(down_path, &session.project_root)?;
+        let (mode, warning) = choose_mode(&script, sidecar.transactional)?;
+        warnings.extend(warning);
+        plan.push((file, script, mode, sidecar));
+    }
+
+    let mut report = DownReport {
+        database: session.target.dbname.clone(),
+        rolled_back: Vec::new(),
+        warnings,
+    };
+    for (file, script, mode, sidecar) in &plan {
+        let delete = session.table.delete_sql(&file.version);
+        let outcome = run(
+            &session.client,
+            &session.target,
+            script,
+            *mode,
+            &delete,
+            session.timeouts(sidecar),
+        )
+        .await?;
+        report.rolled_back.push(RolledBack {
+            version: file.version.clone(),
+            name: file.name.clone(),
+            mode: outcome.mode,
+            duration_ms: outcome.duration_ms,
+        });
+    }
+    Ok(report)
+}

@@ -1,0 +1,383 @@
+//! Running one migration script (`.up.sql` or `.down.sql`) with its tracking-table change.
+//!
+//! **Transactional** (the default): `BEGIN`, `SET LOCAL lock_timeout`, the statements and the
+//! tracking row, `COMMIT` — pipelined, so one round trip; both commit together or not at all.
+//! When a statement cannot get its lock within `lock_timeout`, the whole transaction is rolled
+//! back (releasing every lock it took, so traffic is not blocked while waiting) and retried after
+//! a pause that doubles each time.
+//!
+//! **Autocommit** (`transactional: false`, or a lone statement PostgreSQL refuses in a
+//! transaction): statement by statement, each retried on lock timeout; the tracking row is
+//! written after the last one. Before a `CREATE INDEX CONCURRENTLY` (and before each retry), an
+//! INVALID index left by an earlier failed attempt is dropped, and reported.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use confiture_core::build::discover::{relative_path, SourceFile};
+use confiture_core::build::source::{load_one, LoadedFile};
+use confiture_core::codes;
+use confiture_core::error::{ConfitureError, Result};
+use confiture_pg::ConnTarget;
+use confiture_sql::autocommit::{classify, TxNeed};
+use futures_util::{stream, StreamExt};
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use super::ledger::sql_error;
+use crate::statement_error::{located, statement_error, Failed};
+
+/// A migration script, read, split and classified.
+pub struct Script {
+    pub file: LoadedFile,
+    pub needs: Vec<TxNeed>,
+}
+
+impl Script {
+    pub fn load(path: &Path, project_root: &Path) -> Result<Script> {
+        let file = load_one(SourceFile {
+            path: path.to_path_buf(),
+            relative: relative_path(project_root, path),
+            seed: false,
+        })?;
+        let needs = (0..file.statements.len())
+            .map(|i| classify(file.statement_text(i)))
+            .collect();
+        Ok(Script { file, needs })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Transaction,
+    Autocommit,
+}
+
+/// Decide how `script` runs. `transactional` is the sidecar's setting (default true).
+/// Returns the mode and a warning when autocommit was chosen.
+pub fn choose_mode(script: &Script, transactional: Option<bool>) -> Result<(Mode, Option<String>)> {
+    for (i, need) in script.needs.iter().enumerate() {
+        if *need == TxNeed::TransactionControl {
+            return Err(located(
+                &script.file,
+                i,
+                None,
+                codes::MIGRATE_TRANSACTION_CONTROL,
+                "transaction control in a migration: each migration already runs in its own transaction, committed with its tracking row".into(),
+            )
+            .with_hint("remove BEGIN/COMMIT from the file; for statements that cannot run in a transaction, set `transactional: false` in the migration's .yaml"));
+        }
+    }
+    let autocommit: Vec<(usize, &'static str)> = script
+        .needs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| match n {
+            TxNeed::Autocommit { what, .. } => Some((i, *what)),
+            _ => None,
+        })
+        .collect();
+    let name = &script.file.source.relative;
+    match (transactional, autocommit.first()) {
+        (Some(false), _) => Ok((
+            Mode::Autocommit,
+            Some(format!(
+                "{name} runs in autocommit (transactional: false): if a statement fails, the statements before it stay applied"
+            )),
+        )),
+        (_, None) => Ok((Mode::Transaction, None)),
+        (None, Some((_, what))) if script.file.statements.len() == 1 => Ok((
+            Mode::Autocommit,
+            Some(format!(
+                "{name} runs in autocommit: PostgreSQL refuses {what} inside a transaction (its tracking row is written after it)"
+            )),
+        )),
+        (_, Some((i, what))) => Err(located(
+            &script.file,
+            *i,
+            None,
+            codes::MIGRATE_NEEDS_AUTOCOMMIT,
+            format!("{what} cannot run inside a transaction, and this migration runs in one"),
+        )
+        .with_hint("put the statement in a migration of its own, or set `transactional: false` in the migration's .yaml (then a failure leaves the statements before it applied)")),
+    }
+}
+
+/// Lock-safety settings of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub lock_timeout_ms: u64,
+    pub statement_timeout_ms: Option<u64>,
+    pub retries: u32,
+    pub backoff_ms: u64,
+}
+
+/// What running a script took.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub mode: Mode,
+    pub attempts: u32,
+    pub duration_ms: f64,
+    /// INVALID indexes left by earlier failed `CREATE INDEX CONCURRENTLY`, dropped before retrying.
+    pub dropped_invalid_indexes: Vec<String>,
+}
+
+/// Run `script` and the tracking-table statement `ledger_sql` in `mode`.
+pub async fn run(
+    client: &Client,
+    target: &ConnTarget,
+    script: &Script,
+    mode: Mode,
+    ledger_sql: &str,
+    timeouts: Timeouts,
+) -> Result<Outcome> {
+    let started = Instant::now();
+    let mut outcome = match mode {
+        Mode::Transaction => {
+            run_in_transaction(client, target, script, ledger_sql, timeouts).await?
+        }
+        Mode::Autocommit => run_in_autocommit(client, target, script, ledger_sql, timeouts).await?,
+    };
+    outcome.duration_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    Ok(outcome)
+}
+
+fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
+    e.code().map(|c| c.code()) == Some("55P03")
+}
+
+fn backoff(timeouts: &Timeouts, attempt: u32) -> Duration {
+    Duration::from_millis(timeouts.backoff_ms.saturating_mul(1u64 << attempt.min(16)))
+}
+
+async fn run_in_transaction(
+    client: &Client,
+    target: &ConnTarget,
+    script: &Script,
+    ledger_sql: &str,
+    timeouts: Timeouts,
+) -> Result<Outcome> {
+    let mut preamble = vec![
+        "BEGIN".to_string(),
+        format!("SET LOCAL lock_timeout = '{}ms'", timeouts.lock_timeout_ms),
+    ];
+    if let Some(ms) = timeouts.statement_timeout_ms {
+        preamble.push(format!("SET LOCAL statement_timeout = '{ms}ms'"));
+    }
+    let n = script.file.statements.len();
+    let texts: Vec<&str> = preamble
+        .iter()
+        .map(String::as_str)
+        .chain((0..n).map(|i| script.file.statement_text(i)))
+        .chain([ledger_sql, "COMMIT"])
+        .collect();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let Err((index, e)) = pipeline(client, &texts).await else {
+            return Ok(Outcome {
+                mode: Mode::Transaction,
+                attempts: attempt,
+                duration_ms: 0.0,
+                dropped_invalid_indexes: Vec::new(),
+            });
+        };
+        let _ = client.batch_execute("ROLLBACK").await;
+        let statement = index.checked_sub(preamble.len()).filter(|i| *i < n);
+        if is_lock_timeout(&e) {
+            if attempt <= timeouts.retries {
+                tokio::time::sleep(backoff(&timeouts, attempt - 1)).await;
+                continue;
+            }
+            return Err(lock_timeout_error(
+                script,
+                statement,
+                &e,
+                target,
+                attempt,
+                timeouts,
+                Mode::Transaction,
+            ));
+        }
+        return Err(match statement {
+            Some(i) => failed_statement(script, i, &e, target),
+            None => sql_error(target, &format!("run {}", script.file.source.relative), &e),
+        });
+    }
+}
+
+async fn run_in_autocommit(
+    client: &Client,
+    target: &ConnTarget,
+    script: &Script,
+    ledger_sql: &str,
+    timeouts: Timeouts,
+) -> Result<Outcome> {
+    let mut settings = format!("SET lock_timeout = '{}ms'", timeouts.lock_timeout_ms);
+    if let Some(ms) = timeouts.statement_timeout_ms {
+        settings.push_str(&format!("; SET statement_timeout = '{ms}ms'"));
+    }
+    client
+        .batch_execute(&settings)
+        .await
+        .map_err(|e| sql_error(target, "set lock_timeout", &e))?;
+    let mut outcome = Outcome {
+        mode: Mode::Autocommit,
+        attempts: 1,
+        duration_ms: 0.0,
+        dropped_invalid_indexes: Vec::new(),
+    };
+    let result = async {
+        for (i, need) in script.needs.iter().enumerate() {
+            let sql = script.file.statement_text(i);
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                if let TxNeed::Autocommit {
+                    concurrent_index: Some((schema, name)),
+                    ..
+                } = need
+                {
+                    if let Some(dropped) =
+                        drop_invalid_index(client, target, schema.as_deref(), name).await?
+                    {
+                        outcome.dropped_invalid_indexes.push(dropped);
+                    }
+                }
+                match client.batch_execute(sql).await {
+                    Ok(()) => break,
+                    Err(e) if is_lock_timeout(&e) && attempt <= timeouts.retries => {
+                        outcome.attempts = outcome.attempts.max(attempt + 1);
+                        tokio::time::sleep(backoff(&timeouts, attempt - 1)).await;
+                    }
+                    Err(e) if is_lock_timeout(&e) => {
+                        return Err(lock_timeout_error(
+                            script,
+                            Some(i),
+                            &e,
+                            target,
+                            attempt,
+                            timeouts,
+                            Mode::Autocommit,
+                        ));
+                    }
+                    Err(e) => return Err(failed_statement(script, i, &e, target)),
+                }
+            }
+        }
+        client
+            .batch_execute(ledger_sql)
+            .await
+            .map_err(|e| sql_error(target, "record the migration in the tracking table", &e))
+    }
+    .await;
+    let _ = client
+        .batch_execute("RESET lock_timeout; RESET statement_timeout")
+        .await;
+    result.map(|()| outcome)
+}
+
+/// Drop the index `name` if an earlier failed `CREATE INDEX CONCURRENTLY` left it INVALID.
+async fn drop_invalid_index(
+    client: &Client,
+    target: &ConnTarget,
+    schema: Option<&str>,
+    name: &str,
+) -> Result<Option<String>> {
+    let row = client
+        .query_opt(
+            "SELECT c.oid::regclass::text
+             FROM pg_index i
+             JOIN pg_class c ON c.oid = i.indexrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE NOT i.indisvalid AND c.relname = $1
+               AND (CASE WHEN $2::text IS NULL THEN pg_table_is_visible(c.oid) ELSE n.nspname = $2 END)",
+            &[&name, &schema],
+        )
+        .await
+        .map_err(|e| sql_error(target, "look for an invalid index", &e))?;
+    let Some(row) = row else { return Ok(None) };
+    let index: String = row.get(0);
+    client
+        .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
+        .await
+        .map_err(|e| sql_error(target, &format!("drop the invalid index {index}"), &e))?;
+    Ok(Some(index))
+}
+
+/// Send every statement without waiting for answers; the first error and its index.
+async fn pipeline(
+    client: &Client,
+    texts: &[&str],
+) -> std::result::Result<(), (usize, tokio_postgres::Error)> {
+    let mut results = stream::iter(texts.iter())
+        .map(|sql| client.batch_execute(sql))
+        .buffered(256);
+    let mut index = 0;
+    while let Some(result) = results.next().await {
+        if let Err(e) = result {
+            return Err((index, e));
+        }
+        index += 1;
+    }
+    Ok(())
+}
+
+fn failed_statement(
+    script: &Script,
+    i: usize,
+    e: &tokio_postgres::Error,
+    target: &ConnTarget,
+) -> ConfitureError {
+    let failed = Failed {
+        file: &script.file,
+        index: i,
+        sql: script.file.statement_text(i),
+        generated: false,
+    };
+    statement_error(&failed, e, target, codes::MIGRATE_STATEMENT_FAILED, "")
+}
+
+fn lock_timeout_error(
+    script: &Script,
+    statement: Option<usize>,
+    e: &tokio_postgres::Error,
+    target: &ConnTarget,
+    attempts: u32,
+    timeouts: Timeouts,
+    mode: Mode,
+) -> ConfitureError {
+    let what = format!(
+        "could not get a lock within lock_timeout = {} ms, {attempts} attempt(s)",
+        timeouts.lock_timeout_ms
+    );
+    let err = match statement {
+        Some(i) => {
+            let failed = Failed {
+                file: &script.file,
+                index: i,
+                sql: script.file.statement_text(i),
+                generated: false,
+            };
+            statement_error(
+                &failed,
+                e,
+                target,
+                codes::MIGRATE_LOCK_TIMEOUT,
+                &format!(": {what}"),
+            )
+        }
+        None => ConfitureError::new(
+            codes::MIGRATE_LOCK_TIMEOUT,
+            format!("{}: {what}", script.file.source.relative),
+        ),
+    };
+    let kept = match mode {
+        Mode::Transaction => "nothing of this migration was kept",
+        Mode::Autocommit => "the statements before this one stay applied",
+    };
+    err.with_hint(format!(
+        "another session holds a conflicting lock (look for long transactions in pg_stat_activity); {kept}. Run again later, or raise migration.lock_retries / migration.lock_timeout_ms"
+    ))
+}
