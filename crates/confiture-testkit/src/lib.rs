@@ -335,3 +335,31 @@ impl Drop for FreshDatabase {
         ));
     }
 }
+
+/// Run `sql` (e.g. `BEGIN; LOCK TABLE t`) in a session of its own, keep that session open for
+/// `hold`, then end it (its transaction is committed). Returns once `sql` has run; join the
+/// handle to wait for the end.
+pub fn hold_session(
+    url: &str,
+    sql: &str,
+    hold: std::time::Duration,
+) -> std::thread::JoinHandle<()> {
+    let url = url.to_string();
+    let sql = sql.to_string();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                let client = target(&url).connect().await.expect("connect");
+                client.batch_execute(&sql).await.expect("hold sql");
+                ready_tx.send(()).expect("signal");
+                tokio::time::sleep(hold).await;
+                let _ = client.batch_execute("COMMIT").await;
+            })
+    });
+    ready_rx.recv().expect("the holding session started");
+    handle
+}

@@ -7,5 +7,6 @@ mod cli_basics;
 mod config_errors;
 mod db_cluster;
 mod doctor;
+mod migrate;
 mod redaction;
 mod tls;
