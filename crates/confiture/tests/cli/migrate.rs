@@ -536,7 +536,8 @@ fn an_unreachable_database_exits_3() {
 #[test]
 fn bad_migration_files_exit_5_before_anything_runs() {
     let db = TestDb::new();
-    let cases: [(&[(&str, &str)], &str, &str); 5] = [
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 5] = [
         (
             &[
                 ("001_a.up.sql", "CREATE TABLE a (id int);"),
