@@ -22,7 +22,8 @@ pub fn project_files() -> Vec<(&'static str, &'static str)> {
         ("db/seeds/common/010_users.sql", SEED_COMMON_SQL),
         ("db/seeds/development/010_posts.sql", SEED_DEV_SQL),
         ("db/seeds/test/.gitkeep", ""),
-        ("db/migrations/.gitkeep", ""),
+        ("db/migrations/20260101000000_index_posts_published_at.up.sql", MIGRATION_UP_SQL),
+        ("db/migrations/20260101000000_index_posts_published_at.down.sql", MIGRATION_DOWN_SQL),
     ]
 }
 
@@ -132,6 +133,16 @@ const POSTS_SQL: &str = r#"CREATE TABLE app.posts (
 );
 
 CREATE INDEX posts_author_id_idx ON app.posts (author_id);
+CREATE INDEX posts_published_at_idx ON app.posts (published_at);
+"#;
+
+// Schema files describe the desired state (what `confiture build` creates); migrations bring
+// databases built before a change to that state. This one is in the schema files too.
+const MIGRATION_UP_SQL: &str = r#"-- Existing databases get the index the schema files now declare.
+CREATE INDEX IF NOT EXISTS posts_published_at_idx ON app.posts (published_at);
+"#;
+
+const MIGRATION_DOWN_SQL: &str = r#"DROP INDEX IF EXISTS app.posts_published_at_idx;
 "#;
 
 const VIEW_SQL: &str = r#"CREATE VIEW app.user_post_counts AS
