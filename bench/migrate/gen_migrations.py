@@ -2,6 +2,7 @@
 """Generate a Confiture project with N small, realistic SQL migrations. Stdlib only.
 
     gen_migrations.py OUT_DIR [--count 200] [--port 5432] [--db bench_ours] [--seed 42]
+                      [--psql-drivers DIR]
 
 Writes
     OUT_DIR/db/environments/local.yaml   database_url: postgresql://postgres@127.0.0.1:PORT/DB
@@ -13,9 +14,18 @@ Writes
 Each migration has 1-4 statements of one of the kinds a real project accumulates:
 create a table (with an identity key, a foreign key to an earlier table, a
 check), add a column (with a default), create an index, insert a few rows,
-create or replace a view, comment on a table/column. They apply in order in a
+create a view, comment on a table/column. They apply in order in a
 fresh database; every .down.sql undoes its .up.sql (in reverse order, the
 down files unwind the whole chain).
+
+With --psql-drivers DIR, also writes the psql baselines (absolute \\i paths):
+    DIR/driver_plain.sql     per migration: BEGIN; \\i FILE.up.sql COMMIT;
+    DIR/driver_tracked.sql   the tracking table tb_confiture first (the DDL of
+                             confiture-ops/src/migrate/ledger.rs `ensure`), then per
+                             migration what `confiture migrate up` sends in its
+                             transaction: BEGIN; SET LOCAL lock_timeout = '5000ms';
+                             \\i FILE.up.sql the tb_confiture INSERT (ledger.rs
+                             `insert_sql`, SHA-256 of the file) COMMIT;
 
 Prints one summary line: "<count> migrations, <kinds>, <bytes> bytes into OUT_DIR".
 """
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import os
 import random
 import sys
@@ -168,6 +179,58 @@ def gen(count: int, seed: int) -> list[tuple[str, str, str, str]]:
     return out
 
 
+TRACKING_DDL = """\
+CREATE TABLE IF NOT EXISTS tb_confiture (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    pk_confiture BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    slug TEXT NOT NULL UNIQUE,
+    version VARCHAR(255) NOT NULL UNIQUE,
+    name VARCHAR(255) NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+    execution_time_ms INTEGER,
+    checksum VARCHAR(64),
+    applied_by TEXT,
+    archived_into VARCHAR(255)
+);
+CREATE INDEX IF NOT EXISTS idx_tb_confiture_pk_confiture ON tb_confiture(pk_confiture);
+CREATE INDEX IF NOT EXISTS idx_tb_confiture_slug ON tb_confiture(slug);
+CREATE INDEX IF NOT EXISTS idx_tb_confiture_version ON tb_confiture(version);
+CREATE INDEX IF NOT EXISTS idx_tb_confiture_applied_at ON tb_confiture(applied_at DESC);
+"""
+
+
+def lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def psql_path(path: str) -> str:
+    return "'" + path.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def write_drivers(migs: str, out_dir: str) -> None:
+    os.makedirs(out_dir, exist_ok=True)
+    ups = sorted(f for f in os.listdir(migs) if f.endswith(".up.sql"))
+    plain = ["\\set ON_ERROR_STOP 1\n"]
+    tracked = ["\\set ON_ERROR_STOP 1\n", TRACKING_DDL]
+    for f in ups:
+        path = os.path.abspath(os.path.join(migs, f))
+        version, name = f[: -len(".up.sql")].split("_", 1)
+        with open(path, "rb") as fh:
+            checksum = hashlib.sha256(fh.read()).hexdigest()
+        plain.append(f"BEGIN;\n\\i {psql_path(path)}\nCOMMIT;\n")
+        tracked.append(
+            f"BEGIN;\nSET LOCAL lock_timeout = '5000ms';\n\\i {psql_path(path)}\n"
+            f"INSERT INTO tb_confiture (id, slug, version, name, applied_at, execution_time_ms, checksum, applied_by)\n"
+            f"VALUES (gen_random_uuid(), {lit(f'{name}_{version}_')} || to_char(now(), 'YYYYMMDD_HH24MISS') || '', "
+            f"{lit(version)}, {lit(name)}, now(),\n"
+            f"        (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, {lit(checksum)}, current_user);\n"
+            f"COMMIT;\n")
+    with open(os.path.join(out_dir, "driver_plain.sql"), "w", encoding="utf-8") as fh:
+        fh.write("".join(plain))
+    with open(os.path.join(out_dir, "driver_tracked.sql"), "w", encoding="utf-8") as fh:
+        fh.write("".join(tracked))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(usage=__doc__.split("\n\n")[1].strip())
     ap.add_argument("out")
@@ -175,6 +238,7 @@ def main(argv=None) -> int:
     ap.add_argument("--port", type=int, default=5432)
     ap.add_argument("--db", default="bench_ours")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--psql-drivers", metavar="DIR")
     a = ap.parse_args(argv)
 
     migs = os.path.join(a.out, "db", "migrations")
@@ -199,6 +263,8 @@ def main(argv=None) -> int:
         total += len(up)
         kinds[kind] += 1
     summary = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+    if a.psql_drivers:
+        write_drivers(migs, a.psql_drivers)
     print(f"{a.count} migrations, {summary}, {total} bytes of .up.sql into {a.out}")
     return 0
 

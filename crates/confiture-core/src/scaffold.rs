@@ -22,8 +22,14 @@ pub fn project_files() -> Vec<(&'static str, &'static str)> {
         ("db/seeds/common/010_users.sql", SEED_COMMON_SQL),
         ("db/seeds/development/010_posts.sql", SEED_DEV_SQL),
         ("db/seeds/test/.gitkeep", ""),
-        ("db/migrations/20260101000000_index_posts_published_at.up.sql", MIGRATION_UP_SQL),
-        ("db/migrations/20260101000000_index_posts_published_at.down.sql", MIGRATION_DOWN_SQL),
+        (
+            "db/migrations/20260101000000_index_posts_published_at.up.sql",
+            MIGRATION_UP_SQL,
+        ),
+        (
+            "db/migrations/20260101000000_index_posts_published_at.down.sql",
+            MIGRATION_DOWN_SQL,
+        ),
     ]
 }
 

@@ -24,7 +24,7 @@ use futures_util::{stream, StreamExt};
 use serde::Serialize;
 use tokio_postgres::Client;
 
-use super::ledger::sql_error;
+use super::ledger::{sql_error, STARTED};
 use crate::statement_error::{located, statement_error, Failed};
 
 /// A migration script, read, split and classified.
@@ -160,6 +160,7 @@ async fn run_in_transaction(
 ) -> Result<Outcome> {
     let mut preamble = vec![
         "BEGIN".to_string(),
+        format!("SELECT set_config('{STARTED}', clock_timestamp()::text, true)"),
         format!("SET LOCAL lock_timeout = '{}ms'", timeouts.lock_timeout_ms),
     ];
     if let Some(ms) = timeouts.statement_timeout_ms {
@@ -214,7 +215,10 @@ async fn run_in_autocommit(
     ledger_sql: &str,
     timeouts: Timeouts,
 ) -> Result<Outcome> {
-    let mut settings = format!("SET lock_timeout = '{}ms'", timeouts.lock_timeout_ms);
+    let mut settings = format!(
+        "SELECT set_config('{STARTED}', clock_timestamp()::text, false); SET lock_timeout = '{}ms'",
+        timeouts.lock_timeout_ms
+    );
     if let Some(ms) = timeouts.statement_timeout_ms {
         settings.push_str(&format!("; SET statement_timeout = '{ms}ms'"));
     }

@@ -17,6 +17,9 @@ pub struct TrackingTable {
 
 /// Rows archived into a baseline by the Python tool's `migrate squash` are history, not state.
 /// Read through `to_jsonb` so a table created before that column existed filters the same.
+/// The session setting holding when the running migration started (see `execute`).
+pub const STARTED: &str = "confiture.migration_started";
+
 const LIVE_ROWS: &str = "(to_jsonb(ledger) ->> 'archived_into') IS NULL";
 
 impl TrackingTable {
@@ -62,6 +65,20 @@ impl TrackingTable {
         let table = self.sql();
         let index = |suffix: &str| quote_ident(&format!("idx_{}_{suffix}", self.name));
         let ddl = if self.exists(client, target).await? {
+            // Only when a column is missing: ALTER TABLE takes an exclusive lock even when
+            // IF NOT EXISTS makes it a no-op.
+            let present: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1)
+                       AND attname IN ('applied_by', 'archived_into') AND NOT attisdropped",
+                    &[&table],
+                )
+                .await
+                .map_err(|e| sql_error(target, "read the tracking table's columns", &e))?
+                .get(0);
+            if present == 2 {
+                return Ok(());
+            }
             format!(
                 "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS applied_by TEXT;
                  ALTER TABLE {table} ADD COLUMN IF NOT EXISTS archived_into VARCHAR(255);"
@@ -126,8 +143,9 @@ impl TrackingTable {
     }
 
     /// The INSERT recording `version` as applied, as one simple-protocol statement (so it can be
-    /// pipelined in the migration's transaction). `execution_time_ms` is measured by the server:
-    /// from the start of the transaction to this statement. The slug has the Python tool's shape,
+    /// pipelined in the migration's transaction). `execution_time_ms` is measured by the server,
+    /// from the time `execute` stored in `confiture.migration_started` (else the transaction's
+    /// start) to this statement. The slug has the Python tool's shape,
     /// `<name>_<version>_<YYYYMMDD_HHMMSS>[_<reason>]`.
     pub fn insert_sql(
         &self,
@@ -140,7 +158,8 @@ impl TrackingTable {
         format!(
             "INSERT INTO {table} (id, slug, version, name, applied_at, execution_time_ms, checksum, applied_by)
              VALUES (gen_random_uuid(), {slug_prefix} || to_char(now(), 'YYYYMMDD_HH24MISS') || {reason}, {version}, {name}, now(),
-                     (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, {checksum}, current_user)",
+                     (extract(epoch FROM clock_timestamp() - coalesce(nullif(current_setting('{STARTED}', true), '')::timestamptz, now())) * 1000)::int,
+                     {checksum}, current_user)",
             table = self.sql(),
             slug_prefix = quote_literal(&format!("{name}_{version}_")),
             reason = quote_literal(&reason),

@@ -113,7 +113,7 @@ pub async fn run(g: &GlobalArgs, command: &MigrateCommand, out: Output) -> Resul
         }
         MigrateCommand::Status => {
             let report = migration_status(&session, &files).await?;
-            out.report(true, &report, || {
+            out.report(report.tracking_table_exists, &report, || {
                 let mut t = format!(
                     "{} (tracking table {})\n",
                     report.database, report.tracking_table
