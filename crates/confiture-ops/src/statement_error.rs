@@ -26,7 +26,20 @@ pub fn statement_error(
     suffix: &str,
 ) -> ConfitureError {
     let Some(db) = e.as_db_error() else {
-        return target.classify(e);
+        if e.is_closed() {
+            return target.classify(e);
+        }
+        // The driver refused it (e.g. COPY … FROM stdin data, a NUL byte): still this statement.
+        return located(
+            failed.file,
+            failed.index,
+            None,
+            code,
+            format!(
+                "the statement could not be run: {}{suffix}",
+                target.redact(&e.to_string())
+            ),
+        );
     };
     // The server's cursor position is a 1-based character index into the statement.
     let offset = match (db.position(), failed.generated) {

@@ -4,7 +4,9 @@
 //! `CREATE/DROP TABLESPACE`, subscriptions; and transaction control, which would end a
 //! migration's transaction early.
 
-use pg_query::protobuf::{node::Node as N, AlterTableType, TransactionStmtKind};
+use pg_query::protobuf::{
+    self, node::Node as N, AlterTableType, DiscardMode, ReindexObjectType, TransactionStmtKind,
+};
 
 /// What a statement needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +71,20 @@ pub fn classify(sql: &str) -> TxNeed {
         N::ReindexStmt(s) if has_option(&s.params, "concurrently") => {
             autocommit("REINDEX CONCURRENTLY")
         }
+        N::ReindexStmt(s)
+            if matches!(
+                ReindexObjectType::try_from(s.kind),
+                Ok(ReindexObjectType::ReindexObjectSchema
+                    | ReindexObjectType::ReindexObjectSystem
+                    | ReindexObjectType::ReindexObjectDatabase)
+            ) =>
+        {
+            autocommit("REINDEX SCHEMA/SYSTEM/DATABASE")
+        }
         N::VacuumStmt(s) if s.is_vacuumcmd => autocommit("VACUUM"),
+        N::DiscardStmt(s) if s.target == DiscardMode::DiscardAll as i32 => {
+            autocommit("DISCARD ALL")
+        }
         N::AlterTableStmt(s) if s.cmds.iter().any(detaches_concurrently) => {
             autocommit("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")
         }
@@ -82,6 +97,35 @@ pub fn classify(sql: &str) -> TxNeed {
         N::DropSubscriptionStmt(_) => autocommit("DROP SUBSCRIPTION"),
         _ => TxNeed::Transaction,
     }
+}
+
+/// `CREATE INDEX` / `DROP INDEX` / `REINDEX` without `CONCURRENTLY` (printed by the deparser),
+/// for a database being built, where concurrency protects no traffic; `None` for other
+/// statements.
+pub fn without_concurrently(sql: &str) -> Option<String> {
+    let parsed = pg_query::parse(sql, 0).ok()?;
+    let version = parsed.protobuf.version;
+    let mut stmt = parsed.protobuf.stmts.into_iter().next()?.stmt?.node?;
+    match &mut stmt {
+        N::IndexStmt(s) if s.concurrent => s.concurrent = false,
+        N::DropStmt(s) if s.concurrent => s.concurrent = false,
+        N::ReindexStmt(s) if has_option(&s.params, "concurrently") => {
+            s.params
+                .retain(|p| !matches!(&p.node, Some(N::DefElem(d)) if d.defname == "concurrently"));
+        }
+        _ => return None,
+    }
+    let tree = protobuf::ParseResult {
+        version,
+        stmts: vec![protobuf::RawStmt {
+            stmt: Some(Box::new(protobuf::Node { node: Some(stmt) })),
+            stmt_location: 0,
+            stmt_len: 0,
+        }],
+    };
+    pg_query::deparse(&tree, Default::default())
+        .ok()
+        .map(|sql| format!("{sql};"))
 }
 
 fn has_option(params: &[pg_query::protobuf::Node], name: &str) -> bool {

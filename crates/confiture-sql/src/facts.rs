@@ -6,7 +6,9 @@
 //! anywhere else (relations, type names, function calls) is found by a generic walk of the tree,
 //! so a new statement kind is still ordered by what it references.
 
-use pg_query::protobuf::{self, node::Node as N, ConstrType, GrantTargetType, ObjectType};
+use pg_query::protobuf::{
+    self, node::Node as N, ConstrType, GrantTargetType, ObjectType, VariableSetKind,
+};
 
 use crate::names::{Kind, ObjectName};
 use crate::walk::references;
@@ -25,6 +27,11 @@ pub struct Facts {
     pub references: Vec<(ObjectName, ObjectName)>,
     /// The table whose rows the statement writes (`INSERT`, `UPDATE`, `DELETE`, `COPY FROM`, `MERGE`).
     pub writes_rows_of: Option<ObjectName>,
+    /// `SET search_path …` / `RESET search_path`: the new path (`Some(vec![])` never; `None`
+    /// inside means back to the default).
+    pub sets_search_path: Option<Option<Vec<String>>>,
+    /// What it does cannot be seen (`DO` blocks): nothing moves across it.
+    pub barrier: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,9 +70,27 @@ pub fn analyze(stmt: &N) -> Facts {
     if let N::CreateStmt(create) = stmt {
         fk_locations = create_table_fks(create, &mut facts);
     }
+    // Statements that read or write rows come after the earlier statements writing the rows
+    // of every table they mention (`INSERT … SELECT`, `setval(…, (SELECT max(id) …))`).
+    let touches_rows = matches!(
+        stmt,
+        N::InsertStmt(_)
+            | N::UpdateStmt(_)
+            | N::DeleteStmt(_)
+            | N::MergeStmt(_)
+            | N::SelectStmt(_)
+            | N::CopyStmt(_)
+            | N::CallStmt(_)
+    );
     for (object, location) in references(stmt) {
         if fk_locations.contains(&location) {
             continue;
+        }
+        if touches_rows && object.kind == Kind::Relation {
+            facts.requires.push(Requirement {
+                object: object.with_kind(Kind::Data),
+                via: Via::Reference,
+            });
         }
         facts.requires.push(Requirement {
             object,
@@ -107,13 +132,13 @@ fn finish(facts: &mut Facts) {
         .retain(|r| seen.insert((r.object.clone(), format!("{:?}", r.via))));
 }
 
+/// The same object as written: an unqualified use of `users` in `CREATE VIEW api.users` is
+/// another object (the search path decides which), not the view itself.
 fn same_object(defined: &ObjectName, used: &ObjectName) -> bool {
     let kinds_match = defined.kind == used.kind
         || (defined.kind == Kind::Relation && used.kind == Kind::Type)
         || (defined.kind == Kind::Type && used.kind == Kind::Relation);
-    kinds_match
-        && defined.name == used.name
-        && (used.schema.is_none() || defined.schema == used.schema)
+    kinds_match && defined.name == used.name && defined.schema == used.schema
 }
 
 fn specific(stmt: &N, facts: &mut Facts) {
@@ -141,7 +166,50 @@ fn specific(stmt: &N, facts: &mut Facts) {
         N::CreateRoleStmt(s) => facts
             .defines
             .push(ObjectName::new(Kind::Role, None, &s.role)),
-        N::CreateStmt(s) => define_relation(facts, s.relation.as_ref()),
+        N::GrantRoleStmt(s) => {
+            for role in &s.granted_roles {
+                if let Some(N::AccessPriv(p)) = &role.node {
+                    require(facts, ObjectName::new(Kind::Role, None, &p.priv_name));
+                }
+            }
+        }
+        N::CreateStmt(s) => {
+            define_relation(facts, s.relation.as_ref());
+            define_implicit_sequences(facts, s);
+            if let Some(rel) = &s.relation {
+                facts.defines.push(range_var(Kind::Keys, rel));
+            }
+        }
+        N::CreateCastStmt(s) => {
+            if let Some(f) = &s.func {
+                if let Some(name) = ObjectName::from_parts(Kind::Function, &strings(&f.objname)) {
+                    require(facts, name);
+                }
+            }
+        }
+        N::VariableSetStmt(s) if s.name.eq_ignore_ascii_case("search_path") => {
+            facts.sets_search_path = Some(match VariableSetKind::try_from(s.kind) {
+                Ok(VariableSetKind::VarSetValue) => Some(
+                    s.args
+                        .iter()
+                        .filter_map(|a| match &a.node {
+                            Some(N::AConst(c)) => match &c.val {
+                                Some(protobuf::a_const::Val::Sval(v)) => Some(v.sval.clone()),
+                                _ => None,
+                            },
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            });
+        }
+        N::VariableSetStmt(s)
+            if VariableSetKind::try_from(s.kind) == Ok(VariableSetKind::VarResetAll) =>
+        {
+            facts.sets_search_path = Some(None);
+        }
+        N::DoStmt(_) => facts.barrier = true,
         N::CreateForeignTableStmt(s) => {
             if let Some(base) = &s.base_stmt {
                 define_relation(facts, base.relation.as_ref());
@@ -164,11 +232,34 @@ fn specific(stmt: &N, facts: &mut Facts) {
         N::CreateEnumStmt(s) => define_parts(facts, Kind::Type, &s.type_name),
         N::CreateRangeStmt(s) => define_parts(facts, Kind::Type, &s.type_name),
         N::CreateDomainStmt(s) => define_parts(facts, Kind::Type, &s.domainname),
-        N::DefineStmt(s) => match ObjectType::try_from(s.kind) {
-            Ok(ObjectType::ObjectType) => define_parts(facts, Kind::Type, &s.defnames),
-            Ok(ObjectType::ObjectAggregate) => define_parts(facts, Kind::Function, &s.defnames),
-            _ => {}
-        },
+        N::DefineStmt(s) => {
+            match ObjectType::try_from(s.kind) {
+                Ok(ObjectType::ObjectType) => define_parts(facts, Kind::Type, &s.defnames),
+                Ok(ObjectType::ObjectAggregate) => define_parts(facts, Kind::Function, &s.defnames),
+                _ => {}
+            }
+            // `sfunc = my_add`, `FUNCTION = f`, `restrict = …`: functions, written as type names.
+            for opt in def_elems(&s.definition) {
+                let is_function = opt.defname.ends_with("func")
+                    || matches!(
+                        opt.defname.as_str(),
+                        "function"
+                            | "procedure"
+                            | "restrict"
+                            | "join"
+                            | "subtype_diff"
+                            | "canonical"
+                    );
+                if let (true, Some(N::TypeName(t))) = (
+                    is_function,
+                    opt.arg.as_deref().and_then(|a| a.node.as_ref()),
+                ) {
+                    if let Some(f) = ObjectName::from_parts(Kind::Function, &strings(&t.names)) {
+                        require(facts, f);
+                    }
+                }
+            }
+        }
         N::CreateFunctionStmt(s) => {
             define_parts(facts, Kind::Function, &s.funcname);
             sql_function_body(s, facts);
@@ -180,6 +271,9 @@ fn specific(stmt: &N, facts: &mut Facts) {
         }
         N::IndexStmt(s) => {
             if let Some(rel) = &s.relation {
+                if s.unique || s.primary {
+                    facts.defines.push(range_var(Kind::Keys, rel));
+                }
                 if !s.idxname.is_empty() {
                     let schema = Some(rel.schemaname.as_str());
                     facts
@@ -196,15 +290,33 @@ fn specific(stmt: &N, facts: &mut Facts) {
                     let Some(N::AlterTableCmd(cmd)) = &cmd.node else {
                         continue;
                     };
-                    let Some(N::Constraint(c)) = cmd.def.as_deref().and_then(|d| d.node.as_ref())
-                    else {
-                        continue;
-                    };
-                    if c.contype == ConstrType::ConstrForeign as i32 {
-                        if let Some(target) = &c.pktable {
-                            facts
-                                .references
-                                .push((table.clone(), range_var(Kind::Relation, target)));
+                    // ADD CONSTRAINT …, or ADD COLUMN … REFERENCES / PRIMARY KEY / UNIQUE.
+                    let constraints: Vec<&protobuf::Constraint> =
+                        match cmd.def.as_deref().and_then(|d| d.node.as_ref()) {
+                            Some(N::Constraint(c)) => vec![c],
+                            Some(N::ColumnDef(col)) => col
+                                .constraints
+                                .iter()
+                                .filter_map(|c| match &c.node {
+                                    Some(N::Constraint(c)) => Some(c.as_ref()),
+                                    _ => None,
+                                })
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                    for c in constraints {
+                        match ConstrType::try_from(c.contype) {
+                            Ok(ConstrType::ConstrForeign) => {
+                                if let Some(target) = &c.pktable {
+                                    facts
+                                        .references
+                                        .push((table.clone(), range_var(Kind::Relation, target)));
+                                }
+                            }
+                            Ok(ConstrType::ConstrPrimary | ConstrType::ConstrUnique) => {
+                                facts.defines.push(table.with_kind(Kind::Keys));
+                            }
+                            _ => {}
                         }
                     }
                 }
@@ -229,6 +341,39 @@ fn define_relation(facts: &mut Facts, rel: Option<&protobuf::RangeVar>) {
     if let Some(rel) = rel {
         facts.defines.push(range_var(Kind::Relation, rel));
         facts.defines.push(range_var(Kind::Type, rel));
+    }
+}
+
+/// `serial` columns and identity columns create a sequence `<table>_<column>_seq`.
+fn define_implicit_sequences(facts: &mut Facts, create: &protobuf::CreateStmt) {
+    let Some(rel) = &create.relation else { return };
+    for elt in &create.table_elts {
+        let Some(N::ColumnDef(col)) = &elt.node else {
+            continue;
+        };
+        let type_name = col
+            .type_name
+            .as_ref()
+            .map(|t| strings(&t.names))
+            .unwrap_or_default();
+        let serial = type_name.last().is_some_and(|t| {
+            matches!(
+                t.as_str(),
+                "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
+            )
+        });
+        let identity = col
+            .constraints
+            .iter()
+            .any(|c| matches!(&c.node, Some(N::Constraint(c)) if c.contype == ConstrType::ConstrIdentity as i32));
+        if serial || identity {
+            let name = format!("{}_{}_seq", rel.relname, col.colname);
+            facts.defines.push(ObjectName::new(
+                Kind::Relation,
+                Some(&rel.schemaname),
+                &name,
+            ));
+        }
     }
 }
 
@@ -286,9 +431,15 @@ fn create_table_fks(create: &protobuf::CreateStmt, facts: &mut Facts) -> Vec<i64
                 constraint,
                 name: (!c.conname.is_empty()).then(|| c.conname.clone()),
             });
+            let via = Via::ForeignKey(facts.foreign_keys.len() - 1);
+            // The referenced columns need a unique key, wherever it is declared.
+            facts.requires.push(Requirement {
+                object: target_name.with_kind(Kind::Keys),
+                via,
+            });
             facts.requires.push(Requirement {
                 object: target_name,
-                via: Via::ForeignKey(facts.foreign_keys.len() - 1),
+                via,
             });
         };
     for (elt_index, elt) in create.table_elts.iter().enumerate() {

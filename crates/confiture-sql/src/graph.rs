@@ -9,6 +9,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use crate::facts::{Facts, Via};
 use crate::names::{Kind, ObjectName};
@@ -58,34 +59,58 @@ struct Index {
     modifiers_by_name: HashMap<(Kind, String), Vec<usize>>,
 }
 
-fn key(o: &ObjectName) -> Key {
-    (
-        o.kind,
-        o.schema.clone().unwrap_or_else(|| "public".into()),
-        o.name.clone(),
-    )
+/// The effective `search_path` of a statement (`None`: the default, `"$user", public`).
+pub type SearchPath = Option<Arc<Vec<String>>>;
+
+/// The schemas an unqualified name is looked up in, in order.
+fn schemas(path: &SearchPath) -> Vec<&str> {
+    let mut list: Vec<&str> = match path {
+        Some(p) => p
+            .iter()
+            .map(String::as_str)
+            .filter(|s| *s != "$user")
+            .collect(),
+        None => Vec::new(),
+    };
+    if path.is_none() || list.is_empty() {
+        list.push("public");
+    }
+    list
+}
+
+/// Where an object a statement defines lands: its schema, or the first of the search path.
+fn key(o: &ObjectName, path: &SearchPath) -> Key {
+    let schema = match &o.schema {
+        Some(s) => s.clone(),
+        None => schemas(path)[0].to_string(),
+    };
+    (o.kind, schema, o.name.clone())
 }
 
 impl Index {
-    fn build(facts: &[Facts]) -> Index {
+    fn build(facts: &[Facts], paths: &[SearchPath]) -> Index {
         let mut index = Index::default();
         for (i, f) in facts.iter().enumerate() {
             for o in &f.defines {
-                index.definers.entry(key(o)).or_default().push(i);
+                let k = key(o, &paths[i]);
+                index
+                    .definers_by_schema
+                    .entry((o.kind, k.1.clone()))
+                    .or_default()
+                    .push(i);
+                index.definers.entry(k).or_default().push(i);
                 index
                     .definers_by_name
                     .entry((o.kind, o.name.clone()))
                     .or_default()
                     .push(i);
-                let schema = o.schema.clone().unwrap_or_else(|| "public".into());
-                index
-                    .definers_by_schema
-                    .entry((o.kind, schema))
-                    .or_default()
-                    .push(i);
             }
             for o in &f.modifies {
-                index.modifiers.entry(key(o)).or_default().push(i);
+                index
+                    .modifiers
+                    .entry(key(o, &paths[i]))
+                    .or_default()
+                    .push(i);
                 index
                     .modifiers_by_name
                     .entry((o.kind, o.name.clone()))
@@ -96,14 +121,14 @@ impl Index {
         index
     }
 
-    /// Statements that define `o`. An unqualified name is looked up in `public`, then in every
-    /// schema (the search path is not known statically).
-    fn definers(&self, o: &ObjectName) -> &[usize] {
-        lookup(&self.definers, &self.definers_by_name, o)
+    /// Statements that define `o`, used by a statement with search path `path`: a qualified
+    /// name in its schema; an unqualified one in each schema of the path, then in any schema.
+    fn definers(&self, o: &ObjectName, path: &SearchPath) -> &[usize] {
+        lookup(&self.definers, &self.definers_by_name, o, path)
     }
 
-    fn modifiers(&self, o: &ObjectName) -> &[usize] {
-        lookup(&self.modifiers, &self.modifiers_by_name, o)
+    fn modifiers(&self, o: &ObjectName, path: &SearchPath) -> &[usize] {
+        lookup(&self.modifiers, &self.modifiers_by_name, o, path)
     }
 }
 
@@ -111,16 +136,19 @@ fn lookup<'a>(
     exact: &'a HashMap<Key, Vec<usize>>,
     by_name: &'a HashMap<(Kind, String), Vec<usize>>,
     o: &ObjectName,
+    path: &SearchPath,
 ) -> &'a [usize] {
-    if let Some(found) = exact.get(&key(o)) {
-        return found;
+    if o.schema.is_some() {
+        return exact.get(&key(o, path)).map_or(&[], Vec::as_slice);
     }
-    if o.schema.is_none() {
-        if let Some(found) = by_name.get(&(o.kind, o.name.clone())) {
+    for schema in schemas(path) {
+        if let Some(found) = exact.get(&(o.kind, schema.to_string(), o.name.clone())) {
             return found;
         }
     }
-    &[]
+    by_name
+        .get(&(o.kind, o.name.clone()))
+        .map_or(&[], Vec::as_slice)
 }
 
 pub struct Graph {
@@ -130,14 +158,17 @@ pub struct Graph {
 }
 
 impl Graph {
-    pub fn build(facts: &[Facts]) -> Graph {
-        let index = Index::build(facts);
+    pub fn build(facts: &[Facts], paths: &[SearchPath]) -> Graph {
+        let index = Index::build(facts, paths);
         let mut graph = Graph {
             edges: Vec::new(),
             incoming: vec![Vec::new(); facts.len()],
             outgoing: vec![Vec::new(); facts.len()],
         };
+        graph.add_redefinitions(&index);
+        graph.add_barriers(facts);
         for (to, f) in facts.iter().enumerate() {
+            let path = &paths[to];
             for req in &f.requires {
                 let reason = match req.via {
                     Via::ForeignKey(i) => Reason::ForeignKey(i),
@@ -156,50 +187,89 @@ impl Graph {
                             .get(&(kind, schema))
                             .cloned()
                             .unwrap_or_default()
+                    } else if kind == Kind::Keys {
+                        // Every unique key of the table, wherever it is declared.
+                        index.definers(&object, path).to_vec()
                     } else {
-                        earlier_if_any(index.definers(&object), to)
+                        earlier_if_any(index.definers(&object, path), to)
                     };
+                    let first_definer = definers.iter().min().copied();
                     for from in definers {
                         graph.add(from, to, &req.object, reason);
                     }
-                    // Changes made before this statement in file order stay before it.
-                    for &from in index.modifiers(&object) {
-                        if from < to {
+                    // Changes made before this statement in file order stay before it — those
+                    // written after the object's definition (an ALTER filed before its CREATE
+                    // is a misplacement ordering should repair, not a constraint).
+                    for &from in index.modifiers(&object, path) {
+                        if from < to && first_definer.is_none_or(|d| from > d) {
                             graph.add(from, to, &req.object, Reason::Reference);
                         }
                     }
                 }
             }
         }
-        graph.add_seed_order(facts, &index);
+        graph.add_seed_order(facts, &index, paths);
         graph
     }
 
     /// Rows of a referencing table are written after the rows of the tables it references.
-    fn add_seed_order(&mut self, facts: &[Facts], index: &Index) {
-        let mut references: HashMap<Key, Vec<ObjectName>> = HashMap::new();
-        for f in facts {
+    fn add_seed_order(&mut self, facts: &[Facts], index: &Index, paths: &[SearchPath]) {
+        let mut references: HashMap<Key, Vec<(ObjectName, usize)>> = HashMap::new();
+        for (i, f) in facts.iter().enumerate() {
             for (table, target) in &f.references {
                 references
-                    .entry(key(table))
+                    .entry(key(table, &paths[i]))
                     .or_default()
-                    .push(target.clone());
+                    .push((target.clone(), i));
             }
         }
         for (to, f) in facts.iter().enumerate() {
             let Some(table) = &f.writes_rows_of else {
                 continue;
             };
-            let Some(targets) = references.get(&key(table)) else {
+            let Some(targets) = references.get(&key(table, &paths[to])) else {
                 continue;
             };
-            for target in targets {
-                if key(target) == key(table) {
+            for (target, declared_at) in targets {
+                if key(target, &paths[*declared_at]) == key(table, &paths[to]) {
                     continue;
                 }
                 let data = target.with_kind(Kind::Data);
-                for &from in index.modifiers(&data) {
+                for &from in index.modifiers(&data, &paths[*declared_at]) {
                     self.add(from, to, &data, Reason::SeedOrder);
+                }
+            }
+        }
+    }
+
+    /// A later `CREATE OR REPLACE` of an object stays after the earlier one.
+    fn add_redefinitions(&mut self, index: &Index) {
+        let mut chains: Vec<(&Key, &Vec<usize>)> = index
+            .definers
+            .iter()
+            .filter(|(k, d)| k.0 != Kind::Keys && d.len() > 1)
+            .collect();
+        chains.sort();
+        for ((kind, schema, name), definers) in chains {
+            let object = ObjectName::new(*kind, Some(schema), name);
+            for pair in definers.windows(2) {
+                self.add(pair[0], pair[1], &object, Reason::Reference);
+            }
+        }
+    }
+
+    /// Nothing moves across a statement whose effects cannot be seen (a `DO` block).
+    fn add_barriers(&mut self, facts: &[Facts]) {
+        let barrier = ObjectName::new(Kind::Data, None, "(DO block)");
+        for (b, f) in facts.iter().enumerate() {
+            if !f.barrier {
+                continue;
+            }
+            for other in 0..facts.len() {
+                match other.cmp(&b) {
+                    std::cmp::Ordering::Less => self.add(other, b, &barrier, Reason::Reference),
+                    std::cmp::Ordering::Greater => self.add(b, other, &barrier, Reason::Reference),
+                    std::cmp::Ordering::Equal => {}
                 }
             }
         }

@@ -15,6 +15,9 @@ pub enum Kind {
     Function,
     /// The rows of a table: seeds that insert into it.
     Data,
+    /// The unique keys of a table (primary key, unique constraints and indexes) that foreign
+    /// keys to it need.
+    Keys,
 }
 
 /// An object name as the grammar gives it (unquoted identifiers already folded to lower case).
@@ -67,6 +70,7 @@ impl fmt::Display for ObjectName {
             Kind::Relation => "relation",
             Kind::Function => "function",
             Kind::Data => "rows of",
+            Kind::Keys => "unique keys of",
         };
         match &self.schema {
             Some(schema) => write!(f, "{kind} {schema}.{}", self.name),

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use confiture_core::build::plan::{OrderMode, Plan, StatementId, Step};
 use confiture_core::build::source::LoadedFile;
@@ -11,7 +12,7 @@ use confiture_core::error::{ConfitureError, Location, Result};
 use pg_query::protobuf::node::Node as N;
 
 use crate::facts::{analyze, Facts};
-use crate::graph::{Cycle, Graph, Reason};
+use crate::graph::{Cycle, Graph, Reason, SearchPath};
 use crate::rewrite::split_foreign_keys;
 
 /// The plan, and what ordering had to change to get it.
@@ -40,7 +41,8 @@ pub fn order_by_dependencies(files: &[LoadedFile]) -> Result<DependencyOrder> {
         .iter_mut()
         .map(|p| std::mem::take(&mut p.facts))
         .collect();
-    let ordered = Graph::build(&facts)
+    let paths = search_paths(&facts);
+    let ordered = Graph::build(&facts, &paths)
         .order()
         .map_err(|c| cycle_error(files, &ids, &c))?;
 
@@ -72,11 +74,14 @@ pub fn order_by_dependencies(files: &[LoadedFile]) -> Result<DependencyOrder> {
         notes.push(format!("{}: {note}", where_is(files, ids[node])));
         rewritten.insert(node, (split.create, note.clone()));
         for alter in split.alters {
-            added.push(Step::Added {
-                id: ids[node],
-                sql: alter,
-                note: note.clone(),
-            });
+            added.push((
+                node,
+                Step::Added {
+                    id: ids[node],
+                    sql: alter,
+                    note: note.clone(),
+                },
+            ));
         }
     }
     for edge in &ordered.dropped_seed_edges {
@@ -86,19 +91,23 @@ pub fn order_by_dependencies(files: &[LoadedFile]) -> Result<DependencyOrder> {
             edge.object
         ));
     }
-    let mut steps: Vec<Step> = ordered
+    let mut steps: Vec<(usize, Step)> = ordered
         .order
         .iter()
         .map(|&node| match rewritten.remove(&node) {
-            Some((sql, note)) => Step::Rewritten {
-                id: ids[node],
-                sql,
-                note,
-            },
-            None => Step::Original(ids[node]),
+            Some((sql, note)) => (
+                node,
+                Step::Rewritten {
+                    id: ids[node],
+                    sql,
+                    note,
+                },
+            ),
+            None => (node, Step::Original(ids[node])),
         })
         .collect();
     steps.extend(added);
+    let steps = with_search_paths(steps, &facts, &paths, &ids);
     Ok(DependencyOrder {
         plan: Plan {
             mode: OrderMode::Dependencies,
@@ -228,4 +237,74 @@ fn cycle_error(files: &[LoadedFile], ids: &[StatementId], cycle: &Cycle) -> Conf
     )
     .with_details(serde_json::json!({ "cycle": links }))
     .with_hint("split one of these objects (e.g. create a view or function first with a stub body, then replace it)")
+}
+
+/// The `search_path` each statement runs with in file order: the last `SET search_path` before
+/// it (files run one after the other in one session, so a setting carries over).
+fn search_paths(facts: &[Facts]) -> Vec<SearchPath> {
+    let mut current: SearchPath = None;
+    facts
+        .iter()
+        .map(|f| {
+            if let Some(new) = &f.sets_search_path {
+                current = new.clone().map(Arc::new);
+            }
+            current.clone()
+        })
+        .collect()
+}
+
+/// Reordering moves statements away from the `SET search_path` before them: drop those
+/// statements and set, before each statement, the path it had in file order when it differs
+/// from the session's.
+fn with_search_paths(
+    steps: Vec<(usize, Step)>,
+    facts: &[Facts],
+    paths: &[SearchPath],
+    ids: &[StatementId],
+) -> Vec<Step> {
+    if facts.iter().all(|f| f.sets_search_path.is_none()) {
+        return steps.into_iter().map(|(_, s)| s).collect();
+    }
+    let mut session: SearchPath = None;
+    let mut out = Vec::with_capacity(steps.len());
+    for (node, step) in steps {
+        if facts[node].sets_search_path.is_some() && matches!(step, Step::Original(_)) {
+            continue;
+        }
+        if paths[node] != session {
+            session = paths[node].clone();
+            out.push(Step::Inserted {
+                id: ids[node],
+                sql: set_search_path(&session),
+                note: "the search_path the files set for the next statement".into(),
+            });
+        }
+        out.push(step);
+    }
+    out
+}
+
+fn set_search_path(path: &SearchPath) -> String {
+    match path {
+        None => "RESET search_path;".into(),
+        Some(schemas) if schemas.is_empty() => "SET search_path = '';".into(),
+        Some(schemas) => {
+            let quoted: Vec<String> = schemas.iter().map(|s| quote_ident(s)).collect();
+            format!("SET search_path = {};", quoted.join(", "))
+        }
+    }
+}
+
+fn quote_ident(ident: &str) -> String {
+    let plain = !ident.is_empty()
+        && ident
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_lowercase() || b == b'_' || (i > 0 && b.is_ascii_digit()));
+    if plain {
+        ident.to_string()
+    } else {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
 }

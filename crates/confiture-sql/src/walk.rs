@@ -1,5 +1,6 @@
-//! The generic walk of a parse tree: every relation (`RangeVar`), type name (`TypeName`) and
-//! function call (`FuncCall`) anywhere in it.
+//! The generic walk of a parse tree: every relation (`RangeVar`), type name (`TypeName`),
+//! function call (`FuncCall`) and role (`RoleSpec`) anywhere in it; a `%TYPE` names its table,
+//! `nextval('seq')`/`currval`/`setval` their sequence; names of `WITH` queries are not relations.
 //!
 //! The tree has some 270 node types; rather than match them all, the walk drives the tree's
 //! `serde::Serialize` implementation (generated for every node) into a serializer that keeps
@@ -17,8 +18,18 @@ pub fn references<T: Serialize + ?Sized>(tree: &T) -> Vec<(ObjectName, i64)> {
     let mut walker = Walker::default();
     // The walker never fails: its error type exists only to satisfy the trait.
     let _ = tree.serialize(&mut walker);
-    walker.found
+    let ctes = std::mem::take(&mut walker.ctes);
+    walker
+        .found
+        .into_iter()
+        .filter(|(o, _)| {
+            !(o.kind == Kind::Relation && o.schema.is_none() && ctes.contains(&o.name))
+        })
+        .collect()
 }
+
+/// Functions whose first argument names a sequence.
+const SEQUENCE_FUNCTIONS: [&str; 3] = ["nextval", "currval", "setval"];
 
 #[derive(Debug)]
 pub struct Never;
@@ -42,6 +53,8 @@ enum Target {
     RangeVar,
     TypeName,
     FuncCall,
+    RoleSpec,
+    CommonTableExpr,
     Other,
 }
 
@@ -52,6 +65,10 @@ struct Frame {
     name: String,
     parts: Vec<String>,
     location: i64,
+    /// `TypeName.pct_type`: `table.column%TYPE`.
+    pct_type: bool,
+    /// The sequence named by `nextval('…')` and friends.
+    sequence: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -62,6 +79,8 @@ enum Mode {
     Strings,
     /// Capture one integer (`location`).
     Int,
+    /// Capture one boolean (`pct_type`).
+    Bool,
 }
 
 struct Walker {
@@ -69,7 +88,9 @@ struct Walker {
     frames: Vec<Frame>,
     strings: Vec<String>,
     int: i64,
+    boolean: bool,
     found: Vec<(ObjectName, i64)>,
+    ctes: Vec<String>,
 }
 
 impl Default for Walker {
@@ -79,7 +100,9 @@ impl Default for Walker {
             frames: Vec::new(),
             strings: Vec::new(),
             int: -1,
+            boolean: false,
             found: Vec::new(),
+            ctes: Vec::new(),
         }
     }
 }
@@ -90,6 +113,7 @@ impl Walker {
         self.mode = mode;
         self.strings.clear();
         self.int = -1;
+        self.boolean = false;
         let _ = value.serialize(&mut *self);
         self.mode = saved;
     }
@@ -119,8 +143,24 @@ impl Walker {
                     &frame.name,
                 ))
             }
+            Target::TypeName if frame.pct_type => {
+                let table = &frame.parts[..frame.parts.len().saturating_sub(1)];
+                ObjectName::from_parts(Kind::Relation, table)
+            }
             Target::TypeName => ObjectName::from_parts(Kind::Type, &frame.parts),
-            Target::FuncCall => ObjectName::from_parts(Kind::Function, &frame.parts),
+            Target::FuncCall => {
+                if let Some(sequence) = frame.sequence.as_deref().and_then(regclass_name) {
+                    self.found.push((sequence, frame.location));
+                }
+                ObjectName::from_parts(Kind::Function, &frame.parts)
+            }
+            Target::RoleSpec => {
+                (!frame.name.is_empty()).then(|| ObjectName::new(Kind::Role, None, &frame.name))
+            }
+            Target::CommonTableExpr => {
+                self.ctes.push(frame.name);
+                None
+            }
         };
         if let Some(name) = name {
             self.found.push((name, frame.location));
@@ -141,7 +181,10 @@ impl ser::Serializer for &mut Walker {
     type SerializeStruct = Self;
     type SerializeStructVariant = Self;
 
-    fn serialize_bool(self, _: bool) -> R {
+    fn serialize_bool(self, v: bool) -> R {
+        if self.mode == Mode::Bool {
+            self.boolean = v;
+        }
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> R {
@@ -239,6 +282,8 @@ impl ser::Serializer for &mut Walker {
             (Mode::Walk, "RangeVar") => Target::RangeVar,
             (Mode::Walk, "TypeName") => Target::TypeName,
             (Mode::Walk, "FuncCall") => Target::FuncCall,
+            (Mode::Walk, "RoleSpec") => Target::RoleSpec,
+            (Mode::Walk, "CommonTableExpr") => Target::CommonTableExpr,
             _ => Target::Other,
         };
         self.frames.push(Frame {
@@ -247,6 +292,8 @@ impl ser::Serializer for &mut Walker {
             name: String::new(),
             parts: Vec::new(),
             location: -1,
+            pct_type: false,
+            sequence: None,
         });
         Ok(self)
     }
@@ -267,21 +314,37 @@ impl ser::SerializeStruct for &mut Walker {
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> R {
         let target = self.frames.last().map_or(Target::Other, |f| f.target);
+        let names_sequence = target == Target::FuncCall
+            && self
+                .frames
+                .last()
+                .and_then(|f| f.parts.last())
+                .is_some_and(|f| SEQUENCE_FUNCTIONS.contains(&f.as_str()));
         let capture = match (target, key) {
             (Target::RangeVar, "schemaname" | "relname") => Mode::Strings,
             (Target::TypeName, "names") | (Target::FuncCall, "funcname") => Mode::Strings,
+            (Target::RoleSpec, "rolename") | (Target::CommonTableExpr, "ctename") => Mode::Strings,
+            (Target::FuncCall, "args") if names_sequence => {
+                // Walk the arguments (a subquery may use relations), then read the sequence name.
+                value.serialize(&mut **self)?;
+                Mode::Strings
+            }
+            (Target::TypeName, "pct_type") => Mode::Bool,
             (Target::RangeVar | Target::TypeName | Target::FuncCall, "location") => Mode::Int,
             // Descend (inside a capture, strings and integers anywhere below count).
             _ => return value.serialize(&mut **self),
         };
         self.capture(capture, value);
         let strings = std::mem::take(&mut self.strings);
-        let int = self.int;
+        let (int, boolean) = (self.int, self.boolean);
         let frame = self.frames.last_mut().expect("a field belongs to a struct");
         match key {
             "schemaname" => frame.schema = strings.concat(),
-            "relname" => frame.name = strings.concat(),
+            "relname" | "rolename" | "ctename" => frame.name = strings.concat(),
             "location" => frame.location = int,
+            "pct_type" => frame.pct_type = boolean,
+            // nextval('app.seq'::regclass): the first string is the sequence.
+            "args" => frame.sequence = strings.into_iter().next(),
             _ => frame.parts = strings,
         }
         Ok(())
@@ -343,4 +406,24 @@ impl ser::SerializeMap for &mut Walker {
     fn end(self) -> R {
         Ok(())
     }
+}
+
+/// A relation name written as text (`'app.t_seq'`, `'"Mixed".s'`), as `regclass` reads it:
+/// unquoted parts fold to lower case.
+fn regclass_name(text: &str) -> Option<ObjectName> {
+    let mut parts = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            parts.push(quoted[..end].to_string());
+            rest = &quoted[end + 1..];
+        } else {
+            let end = rest.find('.').unwrap_or(rest.len());
+            parts.push(rest[..end].to_lowercase());
+            rest = &rest[end..];
+        }
+        rest = rest.strip_prefix('.').unwrap_or(rest);
+    }
+    ObjectName::from_parts(Kind::Relation, &parts)
 }

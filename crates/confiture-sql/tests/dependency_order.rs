@@ -33,7 +33,9 @@ fn ordered(files: &[LoadedFile]) -> Vec<String> {
         .iter()
         .map(|s| match s {
             Step::Original(id) => files[id.file].statement_text(id.index).to_string(),
-            Step::Rewritten { sql, .. } | Step::Added { sql, .. } => sql.clone(),
+            Step::Rewritten { sql, .. } | Step::Added { sql, .. } | Step::Inserted { sql, .. } => {
+                sql.clone()
+            }
         })
         .collect()
 }
@@ -121,7 +123,7 @@ fn a_foreign_key_cycle_is_broken_by_moving_one_constraint_to_the_end() {
     assert!(out[1].contains("people_org_fk"));
     assert_eq!(
         out[2],
-        "ALTER TABLE orgs ADD FOREIGN KEY (owner_id) REFERENCES people (id) ON DELETE SET NULL;"
+        "ALTER TABLE orgs ADD CONSTRAINT orgs_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES people (id) ON DELETE SET NULL;"
     );
 }
 

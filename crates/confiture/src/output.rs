@@ -87,7 +87,7 @@ impl Output {
             None => eprintln!("{head}: {}", e.message),
         }
         if let Some(h) = &e.hint {
-            eprintln!("  hint: {h}");
+            eprintln!("  hint: {}", h.replace('\n', "\n        "));
         }
         if self.verbose > 0 && !e.details.is_null() {
             eprintln!("  details: {}", e.details);

@@ -9,4 +9,3 @@ pub mod render;
 pub mod scan;
 pub mod sort;
 pub mod source;
-pub mod transactional;

@@ -22,8 +22,15 @@ pub enum Step {
         sql: String,
         note: String,
     },
-    /// A statement the plan adds, attributed to the statement it was taken from.
+    /// A statement the plan adds at the end, attributed to the statement it was taken from.
     Added {
+        id: StatementId,
+        sql: String,
+        note: String,
+    },
+    /// A statement the plan runs just before the next one, attributed to it (e.g. the
+    /// `SET search_path` the files had set for it).
+    Inserted {
         id: StatementId,
         sql: String,
         note: String,
@@ -34,7 +41,7 @@ impl Step {
     pub fn id(&self) -> StatementId {
         match self {
             Step::Original(id) => *id,
-            Step::Rewritten { id, .. } | Step::Added { id, .. } => *id,
+            Step::Rewritten { id, .. } | Step::Added { id, .. } | Step::Inserted { id, .. } => *id,
         }
     }
 }

@@ -72,7 +72,7 @@ fn write_steps(out: &mut String, files: &[LoadedFile], plan: &Plan) {
         }
         match step {
             Step::Original(id) => push_text(out, chunk(file, *id)),
-            Step::Rewritten { sql, note, .. } => {
+            Step::Rewritten { sql, note, .. } | Step::Inserted { sql, note, .. } => {
                 let _ = writeln!(out, "\n-- confiture: {}", one_line(note));
                 push_text(out, sql);
             }

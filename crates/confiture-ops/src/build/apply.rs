@@ -8,13 +8,14 @@
 
 use confiture_core::build::plan::{StatementId, Step};
 use confiture_core::build::source::LoadedFile;
-use confiture_core::build::transactional::{classify, TxBehaviour};
 use confiture_core::codes;
 use confiture_core::error::{ConfitureError, Result};
 use confiture_pg::ident::quote_ident;
 use confiture_pg::ConnTarget;
+use confiture_sql::autocommit::{classify, without_concurrently, TxNeed};
 use futures_util::{stream, StreamExt};
 use serde::Serialize;
+use std::borrow::Cow;
 use tokio_postgres::Client;
 
 use super::Built;
@@ -48,7 +49,7 @@ pub struct ApplyReport {
 
 /// One statement to send, and where it came from.
 struct Exec<'a> {
-    sql: &'a str,
+    sql: Cow<'a, str>,
     id: StatementId,
     /// The text is not the user's (rewritten or added by dependency ordering).
     generated: bool,
@@ -84,9 +85,22 @@ pub async fn apply(
         }
         (true, false) => (target.clone(), Undo::Nothing),
         (true, true) => {
+            // Fail now rather than after the whole build, at the swap.
+            refuse_if_in_use(&admin, &conn.conn, &target).await?;
             let temp = temporary_name(&target);
             drop_database(&admin, &conn.conn, &temp, true).await?;
-            create_database(&admin, &conn.conn, &temp).await?;
+            let owner = database_owner(&admin, &conn.conn, &target).await?;
+            let with_owner = admin
+                .batch_execute(&format!(
+                    "CREATE DATABASE {} OWNER {}",
+                    quote_ident(&temp),
+                    quote_ident(&owner)
+                ))
+                .await;
+            if with_owner.is_err() {
+                // Not allowed to give it away: the new database belongs to the connecting role.
+                create_database(&admin, &conn.conn, &temp).await?;
+            }
             (temp.clone(), Undo::Drop(temp))
         }
     };
@@ -142,20 +156,32 @@ fn statements(built: &Built) -> Result<(Vec<Exec<'_>>, Vec<Exec<'_>>)> {
     for step in &built.plan.steps {
         let exec = match step {
             Step::Original(id) => Exec {
-                sql: built.files[id.file].statement_text(id.index),
+                sql: Cow::Borrowed(built.files[id.file].statement_text(id.index)),
                 id: *id,
                 generated: false,
             },
-            Step::Rewritten { id, sql, .. } | Step::Added { id, sql, .. } => Exec {
-                sql,
+            Step::Rewritten { id, sql, .. }
+            | Step::Added { id, sql, .. }
+            | Step::Inserted { id, sql, .. } => Exec {
+                sql: Cow::Borrowed(sql),
                 id: *id,
                 generated: true,
             },
         };
-        match classify(exec.sql) {
-            TxBehaviour::InTransaction => inside.push(exec),
-            TxBehaviour::OutsideTransaction => outside.push(exec),
-            TxBehaviour::TransactionControl => {
+        match classify(&exec.sql) {
+            TxNeed::Transaction => inside.push(exec),
+            TxNeed::Autocommit { .. } => match without_concurrently(&exec.sql) {
+                // A database being built has no traffic to protect: CONCURRENTLY buys nothing,
+                // and without it the index is part of the one transaction (so statements that
+                // use it can follow it).
+                Some(sql) => inside.push(Exec {
+                    sql: Cow::Owned(sql),
+                    generated: true,
+                    ..exec
+                }),
+                None => outside.push(exec),
+            },
+            TxNeed::TransactionControl => {
                 return Err(located(
                     &built.files,
                     exec.id,
@@ -185,7 +211,7 @@ async fn run(
         .await
         .map_err(|e| target.classify(&e))?;
     let mut results = stream::iter(inside)
-        .map(|exec| client.batch_execute(exec.sql))
+        .map(|exec| client.batch_execute(&exec.sql))
         .buffered(PIPELINE_DEPTH);
     let mut done = 0;
     while let Some(result) = results.next().await {
@@ -203,9 +229,9 @@ async fn run(
     client
         .batch_execute("COMMIT")
         .await
-        .map_err(|e| target.classify(&e))?;
+        .map_err(|e| commit_error(&e, target))?;
     for exec in outside {
-        client.batch_execute(exec.sql).await.map_err(|e| {
+        client.batch_execute(&exec.sql).await.map_err(|e| {
             let err = statement_error(files, exec, &e, target);
             let details =
                 serde_json::json!({ "after_commit": true, "server": err.details.clone() });
@@ -216,6 +242,31 @@ async fn run(
     }
     progress(total, total);
     Ok(())
+}
+
+/// COMMIT fails when a deferred constraint or trigger fails: no statement to point at.
+fn commit_error(e: &tokio_postgres::Error, target: &ConnTarget) -> ConfitureError {
+    let Some(db) = e.as_db_error() else {
+        return target.classify(e);
+    };
+    let mut err = ConfitureError::new(
+        codes::BUILD_APPLY_FAILED,
+        format!(
+            "{} (SQLSTATE {}) at COMMIT: a deferred constraint or trigger failed",
+            target.redact(db.message()),
+            db.code().code()
+        ),
+    )
+    .with_details(serde_json::json!({
+        "sqlstate": db.code().code(),
+        "detail": db.detail(),
+        "server_hint": db.hint(),
+        "where": db.where_(),
+    }));
+    if let Some(detail) = db.detail() {
+        err = err.with_hint(format!("detail: {}", target.redact(detail)));
+    }
+    err
 }
 
 fn check_recreate_allowed(environment: &str, database: &str, force: bool) -> Result<()> {
@@ -256,6 +307,36 @@ async fn database_exists(admin: &Client, target: &ConnTarget, name: &str) -> Res
         .await
         .map(|row| row.is_some())
         .map_err(|e| admin_error(target, "look up", name, &e))
+}
+
+async fn refuse_if_in_use(admin: &Client, target: &ConnTarget, name: &str) -> Result<()> {
+    let others: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&name],
+        )
+        .await
+        .map_err(|e| admin_error(target, "inspect the sessions of", name, &e))?
+        .get(0);
+    if others == 0 {
+        return Ok(());
+    }
+    Err(ConfitureError::new(
+        codes::SQL_FAILED,
+        format!("cannot recreate database {name}: {others} other session(s) are connected to it"),
+    )
+    .with_hint("close them (see pg_stat_activity), then run again; nothing was changed"))
+}
+
+async fn database_owner(admin: &Client, target: &ConnTarget, name: &str) -> Result<String> {
+    admin
+        .query_one(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await
+        .map(|row| row.get(0))
+        .map_err(|e| admin_error(target, "look up the owner of", name, &e))
 }
 
 async fn create_database(admin: &Client, target: &ConnTarget, name: &str) -> Result<()> {
@@ -338,7 +419,7 @@ fn statement_error(
     let failed = Failed {
         file: &files[exec.id.file],
         index: exec.id.index,
-        sql: exec.sql,
+        sql: &exec.sql,
         generated: exec.generated,
     };
     let suffix = if exec.generated {

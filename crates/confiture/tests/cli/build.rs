@@ -133,7 +133,7 @@ fn a_foreign_key_cycle_is_broken_and_applies() {
         ]
     );
     let out = std::fs::read_to_string(dir.path().join("db/generated/schema_local.sql")).unwrap();
-    assert!(out.contains("ALTER TABLE orgs ADD FOREIGN KEY (owner_id) REFERENCES people (id) ON DELETE SET NULL;"), "{out}");
+    assert!(out.contains("ALTER TABLE orgs ADD CONSTRAINT orgs_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES people (id) ON DELETE SET NULL;"), "{out}");
 }
 
 #[test]
@@ -578,16 +578,28 @@ fn statements_refused_in_a_transaction_run_after_it_and_are_reported() {
     let dir = tree(
         PLAIN,
         &db.url,
-        &[("db/schema/a.sql", "CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON t (id);\nINSERT INTO t VALUES (1);\n")],
+        &[(
+            "db/schema/a.sql",
+            "CREATE TABLE t (id int);\nCREATE UNIQUE INDEX CONCURRENTLY t_id ON t (id);\nALTER TABLE t ADD CONSTRAINT t_id_uq UNIQUE USING INDEX t_id;\nINSERT INTO t VALUES (1);\nVACUUM ANALYZE t;\n",
+        )],
     );
-    let r = confiture_in(dir.path(), &["build", "--apply"]);
+    let r = confiture_in(dir.path(), &["build", "--apply", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.all_output());
-    assert!(r.stdout.contains("ran 1 statement(s) after the transaction (PostgreSQL refuses them inside one): db/schema/a.sql:2"), "{}", r.stdout);
-    let valid = query_one(
-        &db.url,
-        "SELECT indisvalid::text FROM pg_index WHERE indexrelid = 't_id'::regclass",
+    // A database being built has no traffic: the index is built in the transaction (so the
+    // constraint can use it); VACUUM must run after it.
+    let apply = r.json()["apply"].clone();
+    assert_eq!(apply["statements_in_transaction"], 4);
+    assert_eq!(
+        apply["statements_after_transaction"][0],
+        "db/schema/a.sql:5"
     );
-    assert_eq!(valid.as_deref(), Some("true"));
+    let r = confiture_in(dir.path(), &["build", "--apply", "--recreate"]);
+    assert!(r.stdout.contains("ran 1 statement(s) after the transaction (PostgreSQL refuses them inside one): db/schema/a.sql:5"), "{}", r.stdout);
+    let constraint = query_one(
+        &db.url,
+        "SELECT conname FROM pg_constraint WHERE contype = 'u' AND conrelid = 't'::regclass",
+    );
+    assert_eq!(constraint.as_deref(), Some("t_id_uq"));
 }
 
 #[test]
@@ -719,4 +731,149 @@ fn apply_uses_the_embedded_cluster_when_local_has_no_database_url() {
     let users = query_one(&url, "SELECT count(*) FROM app.users");
     stop();
     assert!(users.is_some());
+}
+
+/// Build `files` with `--order dependencies --apply` into a fresh database; it must succeed.
+fn apply_in_dependency_order(files: &[(&str, &str)]) -> (tempfile::TempDir, FreshDatabase) {
+    let db = FreshDatabase::new();
+    let dir = tree(PLAIN, &db.url, files);
+    let r = confiture_in(dir.path(), &["build", "--order", "dependencies", "--apply"]);
+    assert_eq!(r.code, 0, "{files:#?}\n{}", r.all_output());
+    (dir, db)
+}
+
+#[test]
+fn dependency_order_keeps_deferrable_clauses_of_moved_column_foreign_keys() {
+    let (_dir, db) = apply_in_dependency_order(&[
+        ("db/schema/01_a.sql", "CREATE TABLE a (id int PRIMARY KEY, b_id int REFERENCES b DEFERRABLE INITIALLY DEFERRED);\n"),
+        ("db/schema/02_b.sql", "CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);\n"),
+    ]);
+    let fk = query(&db.url, "SELECT conname, condeferrable::text, condeferred::text FROM pg_constraint WHERE conrelid = 'a'::regclass AND contype = 'f'");
+    assert_eq!(
+        fk,
+        vec![vec![
+            Some("a_b_id_fkey".into()),
+            Some("true".into()),
+            Some("true".into())
+        ]]
+    );
+}
+
+#[test]
+fn dependency_order_reapplies_an_idempotent_cycle_without_duplicating_foreign_keys() {
+    let db = TestDb::new();
+    let dir = tree(
+        PLAIN,
+        &db.url,
+        &[
+            (
+                "db/schema/01_a.sql",
+                "CREATE TABLE IF NOT EXISTS a (id int PRIMARY KEY, b_id int REFERENCES b);\n",
+            ),
+            (
+                "db/schema/02_b.sql",
+                "CREATE TABLE IF NOT EXISTS b (id int PRIMARY KEY, a_id int REFERENCES a);\n",
+            ),
+        ],
+    );
+    for _ in 0..2 {
+        let r = confiture_in(dir.path(), &["build", "--order", "dependencies", "--apply"]);
+        assert_eq!(r.code, 0, "{}", r.all_output());
+    }
+    assert_eq!(
+        query_one(
+            &db.url,
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+        )
+        .as_deref(),
+        Some("2")
+    );
+}
+
+#[test]
+fn dependency_order_follows_the_search_path_the_files_set() {
+    let (_dir, db) = apply_in_dependency_order(&[
+        ("db/schema/00_schema.sql", "CREATE SCHEMA app;\n"),
+        (
+            "db/schema/10_views.sql",
+            "SET search_path = app, public;\nCREATE VIEW v AS SELECT * FROM t;\n",
+        ),
+        (
+            "db/schema/20_tables.sql",
+            "SET search_path = public;\nCREATE TABLE t (id int);\n",
+        ),
+        (
+            "db/schema/30_api.sql",
+            "CREATE SCHEMA api;\nCREATE VIEW api.users AS SELECT id FROM users;\n",
+        ),
+        (
+            "db/schema/40_users.sql",
+            "RESET search_path;\nCREATE TABLE users (id int PRIMARY KEY);\n",
+        ),
+    ]);
+    let views = query_one(&db.url, "SELECT string_agg(schemaname || '.' || viewname, ',' ORDER BY schemaname, viewname) FROM pg_views WHERE schemaname IN ('app', 'api', 'public')");
+    assert_eq!(views.as_deref(), Some("api.users,app.v"));
+    assert_eq!(
+        query_one(&db.url, "SELECT to_regclass('public.t') IS NOT NULL").as_deref(),
+        Some("t")
+    );
+}
+
+#[test]
+fn dependency_order_runs_readers_after_the_rows_they_read_and_redefinitions_in_order() {
+    let (_dir, db) = apply_in_dependency_order(&[
+        ("db/schema/01.sql", "CREATE TABLE categories (id int PRIMARY KEY);\nCREATE TABLE products (id serial PRIMARY KEY, category_id int REFERENCES categories);\nCREATE TABLE featured (product_id int);\n"),
+        ("db/schema/02_f.sql", "CREATE OR REPLACE FUNCTION total() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM items';\n"),
+        ("db/schema/03_f_v2.sql", "CREATE OR REPLACE FUNCTION total() RETURNS bigint LANGUAGE sql AS 'SELECT 42::bigint';\n"),
+        ("db/schema/04_items.sql", "CREATE TABLE items (id int);\n"),
+        ("db/seeds/common/01_products.sql", "INSERT INTO products (id, category_id) VALUES (1, 1), (2, 1);\n"),
+        ("db/seeds/common/02_after_products.sql", "INSERT INTO featured SELECT id FROM products;\nSELECT setval('products_id_seq', (SELECT max(id) FROM products));\n"),
+        ("db/seeds/common/03_categories.sql", "INSERT INTO categories VALUES (1);\n"),
+    ]);
+    assert_eq!(
+        query_one(&db.url, "SELECT count(*) FROM featured").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        query_one(&db.url, "SELECT last_value FROM products_id_seq").as_deref(),
+        Some("2")
+    );
+    assert_eq!(query_one(&db.url, "SELECT total()").as_deref(), Some("42"));
+}
+
+#[test]
+fn dependency_order_sees_sequences_types_of_columns_functions_of_aggregates_roles_and_keys() {
+    let role = format!("cf_reader_{}", std::process::id());
+    let grant =
+        format!("GRANT SELECT ON t TO {role};\nGRANT USAGE ON SEQUENCE users_id_seq TO {role};\n");
+    let create_role = format!("CREATE ROLE {role};\n");
+    let (_dir, db) = apply_in_dependency_order(&[
+        ("db/schema/00_grants.sql", grant.as_str()),
+        ("db/schema/01_t.sql", "CREATE TABLE t (id bigint DEFAULT nextval('t_seq') PRIMARY KEY, b_code text REFERENCES b (code));\n"),
+        ("db/schema/02_fn.sql", "CREATE FUNCTION get_user(p_id users.id%TYPE) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN p_id; END $$;\n"),
+        ("db/schema/03_agg.sql", "CREATE AGGREGATE my_sum(int) (sfunc = my_add, stype = int, initcond = '0');\n"),
+        ("db/schema/04_cte.sql", "CREATE VIEW recent AS WITH totals AS (SELECT 1 AS id) SELECT * FROM totals;\nCREATE VIEW totals AS SELECT id FROM recent;\n"),
+        ("db/schema/10_s.sql", "CREATE SEQUENCE t_seq;\n"),
+        ("db/schema/11_users.sql", "CREATE TABLE users (id serial PRIMARY KEY);\n"),
+        ("db/schema/12_add.sql", "CREATE FUNCTION my_add(int, int) RETURNS int LANGUAGE sql AS 'SELECT $1 + $2';\n"),
+        ("db/schema/13_b.sql", "CREATE TABLE b (code text NOT NULL);\n"),
+        ("db/schema/14_b_key.sql", "CREATE UNIQUE INDEX b_code ON b (code);\n"),
+        ("db/schema/15_role.sql", create_role.as_str()),
+    ]);
+    assert_eq!(
+        query_one(&db.url, "SELECT my_sum(x) FROM (VALUES (1), (2)) v(x)").as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        query_one(
+            &db.url,
+            &format!("SELECT has_table_privilege('{role}', 't', 'SELECT')::text")
+        )
+        .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        query_one(&db.url, "SELECT count(*) FROM totals").as_deref(),
+        Some("1")
+    );
 }
