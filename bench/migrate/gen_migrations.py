@@ -23,9 +23,11 @@ With --psql-drivers DIR, also writes the psql baselines (absolute \\i paths):
     DIR/driver_tracked.sql   the tracking table tb_confiture first (the DDL of
                              confiture-ops/src/migrate/ledger.rs `ensure`), then per
                              migration what `confiture migrate up` sends in its
-                             transaction: BEGIN; SET LOCAL lock_timeout = '5000ms';
-                             \\i FILE.up.sql the tb_confiture INSERT (ledger.rs
-                             `insert_sql`, SHA-256 of the file) COMMIT;
+                             transaction (execute.rs `run_in_transaction`): BEGIN;
+                             SELECT set_config('confiture.migration_started', ...);
+                             SET LOCAL lock_timeout = '5000ms'; \\i FILE.up.sql
+                             the tb_confiture INSERT (ledger.rs `insert_sql`,
+                             SHA-256 of the file) COMMIT;
 
 Prints one summary line: "<count> migrations, <kinds>, <bytes> bytes into OUT_DIR".
 """
@@ -211,7 +213,8 @@ def write_drivers(migs: str, out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     ups = sorted(f for f in os.listdir(migs) if f.endswith(".up.sql"))
     plain = ["\\set ON_ERROR_STOP 1\n"]
-    tracked = ["\\set ON_ERROR_STOP 1\n", TRACKING_DDL]
+    # \\o /dev/null: the set_config SELECT would otherwise print a row per migration
+    tracked = ["\\set ON_ERROR_STOP 1\n\\o /dev/null\n", TRACKING_DDL]
     for f in ups:
         path = os.path.abspath(os.path.join(migs, f))
         version, name = f[: -len(".up.sql")].split("_", 1)
@@ -219,11 +222,14 @@ def write_drivers(migs: str, out_dir: str) -> None:
             checksum = hashlib.sha256(fh.read()).hexdigest()
         plain.append(f"BEGIN;\n\\i {psql_path(path)}\nCOMMIT;\n")
         tracked.append(
-            f"BEGIN;\nSET LOCAL lock_timeout = '5000ms';\n\\i {psql_path(path)}\n"
+            f"BEGIN;\nSELECT set_config('confiture.migration_started', clock_timestamp()::text, true);\n"
+            f"SET LOCAL lock_timeout = '5000ms';\n\\i {psql_path(path)}\n"
             f"INSERT INTO tb_confiture (id, slug, version, name, applied_at, execution_time_ms, checksum, applied_by)\n"
             f"VALUES (gen_random_uuid(), {lit(f'{name}_{version}_')} || to_char(now(), 'YYYYMMDD_HH24MISS') || '', "
             f"{lit(version)}, {lit(name)}, now(),\n"
-            f"        (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, {lit(checksum)}, current_user);\n"
+            f"        (extract(epoch FROM clock_timestamp() - coalesce(nullif(current_setting("
+            f"'confiture.migration_started', true), '')::timestamptz, now())) * 1000)::int,\n"
+            f"        {lit(checksum)}, current_user);\n"
             f"COMMIT;\n")
     with open(os.path.join(out_dir, "driver_plain.sql"), "w", encoding="utf-8") as fh:
         fh.write("".join(plain))
@@ -258,9 +264,10 @@ def main(argv=None) -> int:
     for i, (name, kind, up, down) in enumerate(gen(a.count, a.seed), start=1):
         stem = f"{BASE_VERSION + i:014d}_{name}"
         for suffix, text in ((".up.sql", up), (".down.sql", down)):
+            text = f"-- {stem}{suffix}\n" + text
             with open(os.path.join(migs, stem + suffix), "w", encoding="utf-8") as f:
-                f.write(f"-- {stem}{suffix}\n" + text)
-        total += len(up)
+                f.write(text)
+        total += len(up.encode()) + len(f"-- {stem}.up.sql\n".encode())
         kinds[kind] += 1
     summary = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
     if a.psql_drivers:

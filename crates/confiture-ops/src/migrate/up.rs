@@ -223,18 +223,21 @@ fn after(err: ConfitureError, applied: &[AppliedMigration]) -> ConfitureError {
 
 pub fn unknown_version(version: &str, files: &[MigrationFile]) -> ConfitureError {
     let known: Vec<&str> = files.iter().map(|f| f.version.as_str()).collect();
+    let listed = match known.len() {
+        0 => "(none)".to_string(),
+        n if n <= 10 => known.join(", "),
+        n => format!(
+            "{}, … ({} more) …, {}",
+            known[..3].join(", "),
+            n - 6,
+            known[n - 3..].join(", ")
+        ),
+    };
     let err = ConfitureError::new(
         codes::MIGRATE_UNKNOWN_VERSION,
         format!("no migration has version {version}"),
     )
-    .with_hint(format!(
-        "versions: {}",
-        if known.is_empty() {
-            "(none)".to_string()
-        } else {
-            known.join(", ")
-        }
-    ));
+    .with_hint(format!("versions: {listed} (`confiture migrate status` lists them all)"));
     match files.first() {
         Some(f) => err.at(Location::file(f.up.parent().unwrap_or(&f.up))),
         None => err,
