@@ -64,6 +64,7 @@ codes! {
     BUILD_APPLY_FAILED = ("BUILD_009", SchemaError, "A statement failed while applying the build");
     BUILD_RECREATE_REFUSED = ("BUILD_010", InvalidInput, "Refusing to drop a database outside local/test/ci without --force");
     BUILD_TRANSACTION_CONTROL = ("BUILD_011", InvalidInput, "A transaction-control statement in a build that is applied in one transaction");
+    BUILD_COPY_FROM_STDIN = ("BUILD_012", InvalidInput, "COPY ... FROM stdin, whose data only psql can send");
     // Migrations (confiture migrate)
     MIGRATE_BAD_FILE_NAME = ("MIGRATE_001", InvalidInput, "A migration file name does not follow {version}_{name}.up.sql");
     MIGRATE_DUPLICATE_VERSION = ("MIGRATE_002", InvalidInput, "Two migrations share a version");

@@ -2,7 +2,7 @@
 //! line and column of the failing token (the server's error position mapped back into the file),
 //! with the SQLSTATE, message, detail and hint. Shared by `build --apply` and `migrate`.
 
-use confiture_core::build::scan::column_of;
+use confiture_core::build::scan::{column_of, line_of};
 use confiture_core::build::source::LoadedFile;
 use confiture_core::codes::ErrorCode;
 use confiture_core::error::{ConfitureError, Location};
@@ -95,7 +95,9 @@ pub fn located(
 ) -> ConfitureError {
     let statement = &file.statements[index];
     let absolute = statement.start + offset.unwrap_or(0);
-    let line = statement.line + file.text[statement.start..absolute].matches('\n').count();
+    // Lines within the statement, counting \r\n, \n and a lone \r as the scanner does.
+    let line =
+        statement.line + line_of(&file.text[statement.start..], absolute - statement.start) - 1;
     let column = column_of(&file.text, absolute);
     ConfitureError::new(code, message).at(Location::at(&file.source.path, line, column))
 }

@@ -20,6 +20,7 @@ fn tree(files: &[(&str, &str)]) -> Vec<LoadedFile> {
             },
             text: text.to_string(),
             statements: scan::split(text).unwrap(),
+            meta_commands: Vec::new(),
         })
         .collect()
 }

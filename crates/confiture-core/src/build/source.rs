@@ -1,9 +1,9 @@
 //! Reading the selected files: every file must be readable UTF-8 and stand alone (end outside
 //! any comment, string, quoted identifier or dollar-quoted body, with its last statement
-//! terminated), and is split into statements.
+//! terminated), and is split into statements and psql meta-commands.
 
 use crate::build::discover::SourceFile;
-use crate::build::scan::{self, Statement};
+use crate::build::scan::{self, Construct, MetaCommand, Statement};
 use crate::codes;
 use crate::error::{ConfitureError, Location, Result};
 
@@ -14,6 +14,9 @@ pub struct LoadedFile {
     /// The content as read (a UTF-8 byte-order mark included: the hash covers the raw bytes).
     pub text: String,
     pub statements: Vec<Statement>,
+    /// The psql meta-commands between statements (`\set …`, `\restrict …`): not SQL, not in
+    /// `statements`.
+    pub meta_commands: Vec<MetaCommand>,
 }
 
 impl LoadedFile {
@@ -39,10 +42,9 @@ pub fn load_one(source: SourceFile) -> Result<LoadedFile> {
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = std::str::from_utf8(valid)
-            .map(|v| scan::column_of(v, v.len()))
-            .unwrap_or(1);
+        let (line, column) = std::str::from_utf8(valid)
+            .map(|v| (scan::line_of(v, v.len()), scan::column_of(v, v.len())))
+            .unwrap_or((1, 1));
         ConfitureError::new(
             codes::BUILD_FILE_NOT_UTF8,
             format!("not valid UTF-8 (first invalid byte at line {line}, column {column})"),
@@ -50,28 +52,38 @@ pub fn load_one(source: SourceFile) -> Result<LoadedFile> {
         .at(Location::at(&source.path, line, column))
         .with_hint("convert it, e.g. `iconv -f LATIN1 -t UTF-8`")
     })?;
-    let statements = scan::split(&text).map_err(|u| {
-        let hint = match u.construct {
-            scan::Construct::Statement => "end the statement with ';': every file must stand alone, or it runs into the next file",
-            _ => "close it in the same file: every file must stand alone, or it swallows the files after it",
-        };
-        let message = match &u.construct {
-            scan::Construct::Statement => format!(
-                "the statement at line {}, column {} has no terminating semicolon",
-                u.line, u.column
+    let split = scan::split_file(&text).map_err(|u| {
+        let (message, hint) = match &u.construct {
+            Construct::Statement => (
+                format!(
+                    "the statement at line {}, column {} has no terminating semicolon",
+                    u.line, u.column
+                ),
+                "end the statement with ';': every file must stand alone, or it runs into the next file",
             ),
-            construct => format!(
-                "the file ends inside a {construct} opened at line {}, column {}",
-                u.line, u.column
+            Construct::CopyData => (
+                format!(
+                    "the file ends inside the data of the COPY … FROM STDIN at line {}, column {}: no line \\. ends it",
+                    u.line, u.column
+                ),
+                "end the data with a line that is exactly \\. (as pg_dump writes it)",
+            ),
+            construct => (
+                format!(
+                    "the file ends inside a {construct} opened at line {}, column {}",
+                    u.line, u.column
+                ),
+                "close it in the same file: every file must stand alone, or it swallows the files after it",
             ),
         };
         ConfitureError::new(codes::BUILD_UNTERMINATED, message)
-        .at(Location::at(&source.path, u.line, u.column))
-        .with_hint(hint)
+            .at(Location::at(&source.path, u.line, u.column))
+            .with_hint(hint)
     })?;
     Ok(LoadedFile {
         source,
         text,
-        statements,
+        statements: split.statements,
+        meta_commands: split.meta_commands,
     })
 }

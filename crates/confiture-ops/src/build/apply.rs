@@ -7,6 +7,7 @@
 //! error is the failing statement, reported at its source file and line.
 
 use confiture_core::build::plan::{StatementId, Step};
+use confiture_core::build::scan::is_copy_from_stdin;
 use confiture_core::build::source::LoadedFile;
 use confiture_core::codes;
 use confiture_core::error::{ConfitureError, Result};
@@ -168,6 +169,18 @@ fn statements(built: &Built) -> Result<(Vec<Exec<'_>>, Vec<Exec<'_>>)> {
                 generated: true,
             },
         };
+        if !exec.generated && is_copy_from_stdin(&exec.sql) {
+            return Err(located(
+                &built.files,
+                exec.id,
+                None,
+                codes::BUILD_COPY_FROM_STDIN,
+                "COPY … FROM stdin: its data lines are for psql, which --apply does not use".into(),
+            )
+            .with_hint(
+                "load the rows with INSERT, or apply the generated file with `psql -1 -f`",
+            ));
+        }
         match classify(&exec.sql) {
             TxNeed::Transaction => inside.push(exec),
             TxNeed::Autocommit { .. } => match without_concurrently(&exec.sql) {

@@ -155,7 +155,11 @@ pub fn build(env: &Environment, options: &BuildOptions) -> Result<Built> {
             })
             .collect(),
         notes,
-        warnings: selection.warnings,
+        warnings: selection
+            .warnings
+            .into_iter()
+            .chain(meta_command_warnings(&files))
+            .collect(),
         timings_ms: timings,
         apply: None,
     };
@@ -165,6 +169,22 @@ pub fn build(env: &Environment, options: &BuildOptions) -> Result<Built> {
         sql,
         report,
     })
+}
+
+/// psql meta-commands (`\set`, `\i`, `\restrict` …) stay in the output for psql, but the
+/// statement runner of --apply does not run them.
+fn meta_command_warnings(files: &[LoadedFile]) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|f| {
+            f.meta_commands.iter().map(move |m| {
+                format!(
+                    "{}:{}: psql meta-command `{}` is kept in the output but not run by --apply",
+                    f.source.relative, m.line, m.text
+                )
+            })
+        })
+        .collect()
 }
 
 /// The default output path: `db/generated/schema_<env>.sql`.

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use confiture_core::build::discover::{relative_path, SourceFile};
+use confiture_core::build::scan::is_copy_from_stdin;
 use confiture_core::build::source::{load_one, LoadedFile};
 use confiture_core::codes;
 use confiture_core::error::{ConfitureError, Result};
@@ -57,6 +58,19 @@ pub enum Mode {
 /// Decide how `script` runs. `transactional` is the sidecar's setting (default true).
 /// Returns the mode and a warning when autocommit was chosen.
 pub fn choose_mode(script: &Script, transactional: Option<bool>) -> Result<(Mode, Option<String>)> {
+    for i in 0..script.file.statements.len() {
+        if is_copy_from_stdin(script.file.statement_text(i)) {
+            return Err(located(
+                &script.file,
+                i,
+                None,
+                codes::BUILD_COPY_FROM_STDIN,
+                "COPY … FROM stdin: its data lines are for psql, which confiture does not use"
+                    .into(),
+            )
+            .with_hint("load the rows with INSERT … VALUES, or COPY from a server-side file"));
+        }
+    }
     for (i, need) in script.needs.iter().enumerate() {
         if *need == TxNeed::TransactionControl {
             return Err(located(

@@ -237,7 +237,9 @@ pub fn unknown_version(version: &str, files: &[MigrationFile]) -> ConfitureError
         codes::MIGRATE_UNKNOWN_VERSION,
         format!("no migration has version {version}"),
     )
-    .with_hint(format!("versions: {listed} (`confiture migrate status` lists them all)"));
+    .with_hint(format!(
+        "versions: {listed} (`confiture migrate status` lists them all)"
+    ));
     match files.first() {
         Some(f) => err.at(Location::file(f.up.parent().unwrap_or(&f.up))),
         None => err,

@@ -3,6 +3,7 @@
 mod common;
 
 mod build;
+mod build_scan;
 mod cli_basics;
 mod config_errors;
 mod db_cluster;
