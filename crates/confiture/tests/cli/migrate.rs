@@ -816,3 +816,27 @@ fn generate_writes_a_timestamped_pair() {
     let r = confiture_in(dir.path(), &["migrate", "generate", "Add Users"]);
     assert_eq!(r.code, 5);
 }
+
+#[test]
+fn an_applied_migration_whose_file_is_gone_is_reported() {
+    let db = TestDb::new();
+    let dir = project(&db.url, "", &THREE);
+    assert_eq!(confiture_in(dir.path(), &["migrate", "up"]).code, 0);
+    std::fs::remove_file(dir.path().join("db/migrations/2_create_b.up.sql")).unwrap();
+    std::fs::remove_file(dir.path().join("db/migrations/2_create_b.down.sql")).unwrap();
+    let status = confiture_in(dir.path(), &["migrate", "status", "--format", "json"]).json();
+    assert_eq!(status["migrations"][1]["version"], "2");
+    assert_eq!(status["migrations"][1]["state"], "missing_file");
+    let r = confiture_in(dir.path(), &["migrate", "up"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    assert!(
+        r.stdout
+            .contains("warning: migration 2_create_b is applied but its file is gone"),
+        "{}",
+        r.stdout
+    );
+    // Rolling it back is impossible: exit 8, nothing rolled back.
+    let r = confiture_in(dir.path(), &["migrate", "down-to", "001"]);
+    assert_eq!(r.code, 8, "{}", r.all_output());
+    assert_eq!(versions(&db.url), vec!["001", "2", "10"]);
+}
