@@ -268,7 +268,9 @@ fn specific(stmt: &N, facts: &mut Facts) {
             if let Some(f) = ObjectName::from_parts(Kind::Function, &strings(&s.funcname)) {
                 require(facts, f);
             }
+            define_member(facts, s.relation.as_ref(), &s.trigname);
         }
+        N::CreatePolicyStmt(s) => define_member(facts, s.table.as_ref(), &s.policy_name),
         N::IndexStmt(s) => {
             if let Some(rel) = &s.relation {
                 if s.unique || s.primary {
@@ -374,6 +376,23 @@ fn define_implicit_sequences(facts: &mut Facts, create: &protobuf::CreateStmt) {
                 &name,
             ));
         }
+    }
+}
+
+/// A trigger or policy: named within its table.
+fn member(table: &ObjectName, name: &str) -> ObjectName {
+    ObjectName::new(
+        Kind::Member,
+        table.schema.as_deref(),
+        &format!("{}.{name}", table.name),
+    )
+}
+
+fn define_member(facts: &mut Facts, table: Option<&protobuf::RangeVar>, name: &str) {
+    if let (Some(table), false) = (table, name.is_empty()) {
+        facts
+            .defines
+            .push(member(&range_var(Kind::Relation, table), name));
     }
 }
 
@@ -511,12 +530,18 @@ fn require_object(facts: &mut Facts, objtype: i32, object: &N) {
         | ObjectType::ObjectSequence
         | ObjectType::ObjectIndex
         | ObjectType::ObjectForeignTable => ObjectName::from_parts(Kind::Relation, &parts()),
-        // `table.column`, `constraint ON table`, `trigger ON table`, `policy ON table`.
-        ObjectType::ObjectColumn
-        | ObjectType::ObjectTabconstraint
-        | ObjectType::ObjectTrigger
-        | ObjectType::ObjectPolicy
-        | ObjectType::ObjectRule => {
+        // `trigger ON table`, `policy ON table`: the trigger or policy itself.
+        ObjectType::ObjectTrigger | ObjectType::ObjectPolicy => {
+            let p = parts();
+            if let [table_parts @ .., name] = p.as_slice() {
+                if let Some(table) = ObjectName::from_parts(Kind::Relation, table_parts) {
+                    require(facts, member(&table, name));
+                }
+            }
+            ObjectName::from_parts(Kind::Relation, &p[..p.len().saturating_sub(1)])
+        }
+        // `table.column`, `constraint ON table`, `rule ON table`.
+        ObjectType::ObjectColumn | ObjectType::ObjectTabconstraint | ObjectType::ObjectRule => {
             let p = parts();
             ObjectName::from_parts(Kind::Relation, &p[..p.len().saturating_sub(1)])
         }

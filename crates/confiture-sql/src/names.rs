@@ -15,6 +15,8 @@ pub enum Kind {
     Function,
     /// The rows of a table: seeds that insert into it.
     Data,
+    /// A trigger or policy, named `table.name` (they live in their table's namespace).
+    Member,
     /// The unique keys of a table (primary key, unique constraints and indexes) that foreign
     /// keys to it need.
     Keys,
@@ -71,6 +73,7 @@ impl fmt::Display for ObjectName {
             Kind::Function => "function",
             Kind::Data => "rows of",
             Kind::Keys => "unique keys of",
+            Kind::Member => "trigger or policy",
         };
         match &self.schema {
             Some(schema) => write!(f, "{kind} {schema}.{}", self.name),

@@ -859,7 +859,14 @@ fn dependency_order_sees_sequences_types_of_columns_functions_of_aggregates_role
         ("db/schema/13_b.sql", "CREATE TABLE b (code text NOT NULL);\n"),
         ("db/schema/14_b_key.sql", "CREATE UNIQUE INDEX b_code ON b (code);\n"),
         ("db/schema/15_role.sql", create_role.as_str()),
+        ("db/schema/16_trigger.sql", "CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();\nCOMMENT ON TRIGGER t_touch ON t IS 'keeps t fresh';\n"),
+        ("db/schema/17_touch.sql", "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"),
     ]);
+    let comment = query_one(
+        &db.url,
+        "SELECT obj_description(oid, 'pg_trigger') FROM pg_trigger WHERE tgname = 't_touch'",
+    );
+    assert_eq!(comment.as_deref(), Some("keeps t fresh"));
     assert_eq!(
         query_one(&db.url, "SELECT my_sum(x) FROM (VALUES (1), (2)) v(x)").as_deref(),
         Some("3")
