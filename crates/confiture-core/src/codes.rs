@@ -81,6 +81,7 @@ codes! {
     MIGRATE_VERIFY_FAILED = ("MIGRATE_013", GateFailed, "A migration's .verify.sql did not return true");
     MIGRATE_MISSING_FILE = ("MIGRATE_014", InvalidInput, "An applied migration's file is missing");
     MIGRATE_TRANSACTION_CONTROL = ("MIGRATE_015", InvalidInput, "Transaction control (BEGIN, COMMIT, ...) in a migration file");
+    MIGRATE_META_COMMAND = ("MIGRATE_016", InvalidInput, "A psql meta-command (\\i, \\connect, ...) in a migration file");
     // Generic
     IO_FAILED = ("IO_001", Failure, "File system operation failed");
     SQL_FAILED = ("SQL_001", Failure, "A SQL statement failed");

@@ -169,13 +169,10 @@ fn version_key(version: &str) -> String {
     }
 }
 
-/// Versions compare by numeric value (`9` < `10` < `20260101000000`).
+/// Versions compare by numeric value (`9` < `10` < `20260101000000`; `003` equals `3`).
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
     let (ka, kb) = (version_key(a), version_key(b));
-    ka.len()
-        .cmp(&kb.len())
-        .then_with(|| ka.cmp(&kb))
-        .then_with(|| a.cmp(b))
+    ka.len().cmp(&kb.len()).then_with(|| ka.cmp(&kb))
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct Sidecar {
     pub statement_timeout_ms: Option<u64>,
     /// The file declares hooks, which this release does not run.
     pub has_hooks: bool,
+    /// The Python tool's `up_preconditions` / `down_preconditions`, which this release does not check.
+    pub has_preconditions: bool,
 }
 
 pub fn load(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Sidecar> {
@@ -45,6 +47,9 @@ pub fn load(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Side
     }
     if map.get("hooks").is_some() {
         sidecar.has_hooks = true;
+    }
+    if map.get("up_preconditions").is_some() | map.get("down_preconditions").is_some() {
+        sidecar.has_preconditions = true;
     }
     map.finish(&dec)?;
     Ok(sidecar)

@@ -57,6 +57,13 @@ pub async fn down(
             if !known {
                 return Err(unknown_version(version, files));
             }
+            if !applied.iter().any(|v| compare_versions(v, version).is_eq()) {
+                return Err(ConfitureError::new(
+                    codes::MIGRATE_UNKNOWN_VERSION,
+                    format!("migration {version} is not applied: there is nothing to roll back to"),
+                )
+                .with_hint("`confiture migrate status` shows what is applied; down-to V keeps V and rolls back what is newer"));
+            }
             applied
                 .iter()
                 .filter(|v| compare_versions(v, version).is_gt())
@@ -105,8 +112,12 @@ pub async fn down(
         rolled_back: Vec::new(),
         warnings,
     };
+    let table = session
+        .table
+        .qualified(&session.client, &session.target)
+        .await?;
     for (file, script, mode, sidecar) in &plan {
-        let delete = session.table.delete_sql(&file.version);
+        let delete = table.delete_sql(&file.version);
         let outcome = run(
             &session.client,
             &session.target,
@@ -115,7 +126,24 @@ pub async fn down(
             &delete,
             session.timeouts(sidecar),
         )
-        .await?;
+        .await
+        .map_err(|e| {
+            let done: Vec<String> = report
+                .rolled_back
+                .iter()
+                .map(|r| format!("{}_{}", r.version, r.name))
+                .collect();
+            let note = if done.is_empty() {
+                "no migration of this run was rolled back".to_string()
+            } else {
+                format!("rolled back and committed before it: {}", done.join(", "))
+            };
+            let hint = match &e.hint {
+                Some(h) => format!("{h}\n{note}"),
+                None => note,
+            };
+            e.with_hint(hint)
+        })?;
         report.rolled_back.push(RolledBack {
             version: file.version.clone(),
             name: file.name.clone(),

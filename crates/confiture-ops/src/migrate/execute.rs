@@ -58,6 +58,14 @@ pub enum Mode {
 /// Decide how `script` runs. `transactional` is the sidecar's setting (default true).
 /// Returns the mode and a warning when autocommit was chosen.
 pub fn choose_mode(script: &Script, transactional: Option<bool>) -> Result<(Mode, Option<String>)> {
+    if let Some(m) = script.file.meta_commands.first() {
+        return Err(ConfitureError::new(
+            codes::MIGRATE_META_COMMAND,
+            format!("psql meta-command `{}` in a migration: confiture runs the SQL itself, without psql", m.text),
+        )
+        .at(confiture_core::error::Location::at(&script.file.source.path, m.line, 1))
+        .with_hint("put the SQL of an included file in the migration itself; a migration runs against the environment's database only"));
+    }
     for i in 0..script.file.statements.len() {
         if is_copy_from_stdin(script.file.statement_text(i)) {
             return Err(located(
@@ -147,12 +155,15 @@ pub async fn run(
     timeouts: Timeouts,
 ) -> Result<Outcome> {
     let started = Instant::now();
-    let mut outcome = match mode {
-        Mode::Transaction => {
-            run_in_transaction(client, target, script, ledger_sql, timeouts).await?
-        }
-        Mode::Autocommit => run_in_autocommit(client, target, script, ledger_sql, timeouts).await?,
+    let result = match mode {
+        Mode::Transaction => run_in_transaction(client, target, script, ledger_sql, timeouts).await,
+        Mode::Autocommit => run_in_autocommit(client, target, script, ledger_sql, timeouts).await,
     };
+    // A `SET` in one migration must not change the next one: back to the session's defaults.
+    let _ = client
+        .batch_execute("RESET ALL; SET client_connection_check_interval = '1s'")
+        .await;
+    let mut outcome = result?;
     outcome.duration_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
     Ok(outcome)
 }
@@ -217,6 +228,18 @@ async fn run_in_transaction(
         }
         return Err(match statement {
             Some(i) => failed_statement(script, i, &e, target),
+            None if index + 1 == texts.len() => outside_statement(
+                script,
+                "at COMMIT: a deferred constraint or trigger failed",
+                &e,
+                target,
+            ),
+            None if index + 2 == texts.len() => outside_statement(
+                script,
+                "recording the migration in the tracking table failed",
+                &e,
+                target,
+            ),
             None => sql_error(target, &format!("run {}", script.file.source.relative), &e),
         });
     }
@@ -280,7 +303,17 @@ async fn run_in_autocommit(
                             Mode::Autocommit,
                         ));
                     }
-                    Err(e) => return Err(failed_statement(script, i, &e, target)),
+                    Err(e) => {
+                        let err = failed_statement(script, i, &e, target);
+                        if i == 0 {
+                            return Err(err);
+                        }
+                        let hint = format!(
+                            "{}the statements before it in this migration stay applied (it runs in autocommit); the migration is not recorded",
+                            err.hint.as_ref().map(|h| format!("{h}\n")).unwrap_or_default()
+                        );
+                        return Err(err.with_hint(hint));
+                    }
                 }
             }
         }
@@ -340,6 +373,31 @@ async fn pipeline(
         index += 1;
     }
     Ok(())
+}
+
+/// A failure outside the file's statements (COMMIT, the tracking row), at the migration file.
+fn outside_statement(
+    script: &Script,
+    what: &str,
+    e: &tokio_postgres::Error,
+    target: &ConnTarget,
+) -> ConfitureError {
+    let Some(db) = e.as_db_error() else {
+        return target.classify(e);
+    };
+    let err = ConfitureError::new(
+        codes::MIGRATE_STATEMENT_FAILED,
+        format!("{} (SQLSTATE {}) {what}", target.redact(db.message()), db.code().code()),
+    )
+    .at(confiture_core::error::Location::file(&script.file.source.path))
+    .with_details(serde_json::json!({ "sqlstate": db.code().code(), "detail": db.detail(), "server_hint": db.hint() }));
+    match db.detail() {
+        Some(detail) => err.with_hint(format!(
+            "detail: {}; the migration was rolled back",
+            target.redact(detail)
+        )),
+        None => err.with_hint("the migration was rolled back"),
+    }
 }
 
 fn failed_statement(

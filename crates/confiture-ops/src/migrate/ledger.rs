@@ -51,6 +51,28 @@ impl TrackingTable {
         }
     }
 
+    /// The same table, schema-qualified as the server resolves it now, so that a migration that
+    /// changes `search_path` cannot redirect the tracking rows. Unchanged when it does not exist.
+    pub async fn qualified(&self, client: &Client, target: &ConnTarget) -> Result<TrackingTable> {
+        if self.schema.is_some() {
+            return Ok(self.clone());
+        }
+        let row = client
+            .query_opt(
+                "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+                &[&self.sql()],
+            )
+            .await
+            .map_err(|e| sql_error(target, "look up the tracking table", &e))?;
+        Ok(match row {
+            Some(row) => TrackingTable {
+                schema: Some(row.get(0)),
+                name: self.name.clone(),
+            },
+            None => self.clone(),
+        })
+    }
+
     pub async fn exists(&self, client: &Client, target: &ConnTarget) -> Result<bool> {
         let row = client
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.sql()])

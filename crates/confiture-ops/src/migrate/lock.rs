@@ -31,7 +31,13 @@ pub struct Holder {
 
 /// Take the lock, waiting at most `wait`. The lock is released when the session ends.
 pub async fn acquire(client: &Client, target: &ConnTarget, wait: Duration) -> Result<()> {
-    let id = lock_id(&target.dbname);
+    // The server's name for the database (a pooler may alias it), as the Python tool hashes it.
+    let database: String = client
+        .query_one("SELECT current_database()::text", &[])
+        .await
+        .map_err(|e| sql_error(target, "read the database name", &e))?
+        .get(0);
+    let id = lock_id(&database);
     let timeout_ms = wait.as_millis().max(1);
     let sql = format!(
         "SET lock_timeout = '{timeout_ms}ms'; SELECT pg_advisory_lock({LOCK_NAMESPACE}, {id}); RESET lock_timeout"
@@ -67,9 +73,10 @@ async fn holder(client: &Client, id: i32) -> Option<Holder> {
     let row = client
         .query_opt(
             "SELECT a.pid,
-                    coalesce(a.client_hostname, host(a.client_addr), 'a local socket'),
-                    coalesce(nullif(a.application_name, ''), '?'),
-                    to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                    CASE WHEN a.backend_start IS NULL THEN 'a host not visible to this role'
+                         ELSE coalesce(a.client_hostname, host(a.client_addr), 'a local socket') END,
+                    coalesce(nullif(a.application_name, ''), 'no application_name') || ', role ' || coalesce(a.usename::text, '?'),
+                    coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'a time not visible to this role')
              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'advisory' AND l.granted
                AND l.classid = $1::int::oid AND l.objid = $2::int::oid AND l.objsubid = 2
@@ -78,11 +85,18 @@ async fn holder(client: &Client, id: i32) -> Option<Holder> {
         )
         .await
         .ok()??;
+    // Another role's session details can be hidden (NULL) without pg_read_all_stats.
+    let text = |i: usize| {
+        row.try_get::<_, Option<String>>(i)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "?".into())
+    };
     Some(Holder {
-        pid: row.get(0),
-        host: row.get(1),
-        command: row.get(2),
-        since: row.get(3),
+        pid: row.try_get(0).unwrap_or_default(),
+        host: text(1),
+        command: text(2),
+        since: text(3),
     })
 }
 

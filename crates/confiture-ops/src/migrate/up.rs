@@ -75,6 +75,10 @@ pub async fn up(
         .table
         .ensure(&session.client, &session.target)
         .await?;
+    let table = session
+        .table
+        .qualified(&session.client, &session.target)
+        .await?;
     let rows = session.table.rows(&session.client, &session.target).await?;
     let sums = checksums(files)?;
     let entries = status(files, &sums, &rows);
@@ -148,6 +152,12 @@ pub async fn up(
     let mut ready = Vec::new();
     for file in pending {
         let sidecar = load_sidecar(file)?;
+        if sidecar.has_preconditions {
+            warnings.push(format!(
+                "{}: up_preconditions/down_preconditions are not checked by this release of Confiture",
+                super::shown(&session.project_root, file.sidecar.as_deref().unwrap_or(&file.up))
+            ));
+        }
         if sidecar.has_hooks {
             warnings.push(format!(
                 "{}: hooks are not run by this release of Confiture",
@@ -178,9 +188,7 @@ pub async fn up(
         warnings,
     };
     for r in &ready {
-        let insert = session
-            .table
-            .insert_sql(&r.file.version, &r.file.name, &r.checksum, None);
+        let insert = table.insert_sql(&r.file.version, &r.file.name, &r.checksum, None);
         let outcome = run(
             &session.client,
             &session.target,

@@ -460,13 +460,16 @@ fn the_migration_lock_names_its_holder_exit_6() {
     assert_eq!(r.code, 6, "{}", r.all_output());
     let e = r.json()["error"].clone();
     assert_eq!(e["code"], "MIGRATE_005");
-    assert_eq!(e["details"]["holder"]["command"], "deploy-42");
+    assert_eq!(
+        e["details"]["holder"]["command"],
+        "deploy-42, role postgres"
+    );
     assert!(e["details"]["holder"]["pid"].as_i64().unwrap() > 0);
     assert!(
         e["message"]
             .as_str()
             .unwrap()
-            .contains("(deploy-42) since 20"),
+            .contains("(deploy-42, role postgres) since 20"),
         "{e}"
     );
     holder.join().unwrap();
@@ -839,4 +842,162 @@ fn an_applied_migration_whose_file_is_gone_is_reported() {
     let r = confiture_in(dir.path(), &["migrate", "down-to", "001"]);
     assert_eq!(r.code, 8, "{}", r.all_output());
     assert_eq!(versions(&db.url), vec!["001", "2", "10"]);
+}
+
+#[test]
+fn the_lock_holder_of_another_role_is_reported_without_its_hidden_details() {
+    let db = TestDb::new();
+    let role = format!("cf_app_{}", std::process::id());
+    query(
+        &db.url,
+        &format!("CREATE ROLE {role} LOGIN; GRANT ALL ON SCHEMA public TO {role}"),
+    );
+    let dir = project(
+        &db.url.replace("postgres@", &format!("{role}@")),
+        "",
+        &[("001_a.up.sql", "SELECT 1;\n")],
+    );
+    let id = query_one(&db.url, "SELECT (('x' || substr(encode(sha256(current_database()::bytea), 'hex'), 1, 8))::bit(32)::bigint & 2147483647)::text").unwrap();
+    let holder = hold_session(
+        &db.url,
+        &format!("SELECT pg_advisory_lock(1751936052, {id})"),
+        Duration::from_secs(3),
+    );
+    let r = confiture_in(dir.path(), &["migrate", "up", "--lock-timeout", "300ms"]);
+    holder.join().unwrap();
+    assert_eq!(r.code, 6, "{}", r.all_output());
+    assert!(
+        r.stderr.contains("error[MIGRATE_005]") && r.stderr.contains("not visible to this role"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn psql_meta_commands_in_a_migration_are_refused() {
+    let db = TestDb::new();
+    let dir = project(
+        &db.url,
+        "",
+        &[(
+            "001_inc.up.sql",
+            "\\i db/migrations/other.sql\nCREATE TABLE t3 (a int);\n",
+        )],
+    );
+    let r = confiture_in(dir.path(), &["migrate", "up"]);
+    assert_eq!(r.code, 5, "{}", r.all_output());
+    assert!(
+        r.stderr.contains("error[MIGRATE_016]")
+            && r.stderr
+                .contains("001_inc.up.sql:1:1: psql meta-command `\\i db/migrations/other.sql`"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(tables(&db.url), "");
+}
+
+#[test]
+fn failures_at_commit_and_midway_through_autocommit_say_what_remains() {
+    let db = TestDb::new();
+    let dir = project(
+        &db.url,
+        "",
+        &[
+            ("001_p.up.sql", "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE ch (pid int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\n"),
+            ("002_deferred.up.sql", "INSERT INTO ch VALUES (42);\n"),
+        ],
+    );
+    let r = confiture_in(dir.path(), &["migrate", "up"]);
+    assert_eq!(r.code, 1, "{}", r.all_output());
+    assert!(
+        r.stderr.contains(
+            "002_deferred.up.sql: insert or update on table \"ch\" violates foreign key constraint"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("at COMMIT: a deferred constraint or trigger failed")
+            && r.stderr.contains("Key (pid)=(42)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(versions(&db.url), vec!["001"]);
+
+    let dir = project(
+        &db.url,
+        "",
+        &[
+            (
+                "003_auto.up.sql",
+                "CREATE TABLE made (id int);\nSELECT 1/0;\n",
+            ),
+            ("003_auto.yaml", "transactional: false\n"),
+        ],
+    );
+    query(&db.url, "DELETE FROM ch");
+    let r = confiture_in(dir.path(), &["migrate", "up", "--allow-out-of-order"]);
+    assert_eq!(r.code, 1, "{}", r.all_output());
+    assert!(
+        r.stderr
+            .contains("the statements before it in this migration stay applied"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_search_path_set_by_one_migration_does_not_leak_into_the_next() {
+    let db = TestDb::new();
+    let dir = project(
+        &db.url,
+        "",
+        &[
+            ("001_app.up.sql", "CREATE SCHEMA app;\nSET search_path TO app, public;\nCREATE TABLE users (id int);\n"),
+            ("002_audit.up.sql", "CREATE TABLE audit (id int);\n"),
+            ("003_empty_path.up.sql", "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.dumped (id int);\n"),
+        ],
+    );
+    let r = confiture_in(dir.path(), &["migrate", "up"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    assert_eq!(
+        query_one(&db.url, "SELECT to_regclass('public.audit') IS NOT NULL").as_deref(),
+        Some("t")
+    );
+    assert_eq!(
+        query_one(&db.url, "SELECT to_regclass('app.users') IS NOT NULL").as_deref(),
+        Some("t")
+    );
+    assert_eq!(versions(&db.url), vec!["001", "002", "003"]);
+}
+
+#[test]
+fn versions_compare_by_value_and_down_to_needs_an_applied_version() {
+    let db = TestDb::new();
+    let dir = project(
+        &db.url,
+        "",
+        &[
+            ("001_a.up.sql", "CREATE TABLE a (id int);\n"),
+            ("003_c.up.sql", "CREATE TABLE c (id int);\n"),
+            ("003_c.down.sql", "DROP TABLE c;\n"),
+        ],
+    );
+    let r = confiture_in(dir.path(), &["migrate", "up", "--target", "1"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    assert_eq!(versions(&db.url), vec!["001"]);
+    let r = confiture_in(dir.path(), &["migrate", "down-to", "3"]);
+    assert_eq!(r.code, 5, "{}", r.all_output());
+    assert!(
+        r.stderr.contains("migration 3 is not applied"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(confiture_in(dir.path(), &["migrate", "up"]).code, 0);
+    assert_eq!(
+        confiture_in(dir.path(), &["migrate", "down-to", "1"]).code,
+        0
+    );
+    assert_eq!(versions(&db.url), vec!["001"]);
 }
