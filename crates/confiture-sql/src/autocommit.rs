@@ -5,7 +5,7 @@
 //! migration's transaction early.
 
 use pg_query::protobuf::{
-    self, node::Node as N, AlterTableType, DiscardMode, ReindexObjectType, TransactionStmtKind,
+    node::Node as N, AlterTableType, DiscardMode, ReindexObjectType, TransactionStmtKind,
 };
 
 /// What a statement needs.
@@ -115,17 +115,7 @@ pub fn without_concurrently(sql: &str) -> Option<String> {
         }
         _ => return None,
     }
-    let tree = protobuf::ParseResult {
-        version,
-        stmts: vec![protobuf::RawStmt {
-            stmt: Some(Box::new(protobuf::Node { node: Some(stmt) })),
-            stmt_location: 0,
-            stmt_len: 0,
-        }],
-    };
-    pg_query::deparse(&tree, Default::default())
-        .ok()
-        .map(|sql| format!("{sql};"))
+    crate::rewrite::deparse(stmt, version).ok()
 }
 
 fn has_option(params: &[pg_query::protobuf::Node], name: &str) -> bool {

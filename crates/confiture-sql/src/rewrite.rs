@@ -129,7 +129,8 @@ fn string_node(s: &str) -> protobuf::Node {
     }
 }
 
-fn deparse(stmt: N, version: i32) -> Result<String, String> {
+/// One statement printed back as SQL (with its `;`) by PostgreSQL's deparser.
+pub(crate) fn deparse(stmt: N, version: i32) -> Result<String, String> {
     let tree = protobuf::ParseResult {
         version,
         stmts: vec![protobuf::RawStmt {

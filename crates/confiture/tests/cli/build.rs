@@ -7,23 +7,6 @@ use confiture_testkit::{database_exists, query, query_one, FreshDatabase, TestDb
 
 use crate::common::*;
 
-/// A project with `local.yaml` = `yaml` (`{url}` replaced) and the given files.
-fn tree(yaml: &str, url: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = project_with_local(yaml.replace("{url}", url).as_bytes());
-    for (path, content) in files {
-        write(dir.path(), path, content.as_bytes());
-    }
-    dir
-}
-
-fn write(root: &Path, path: &str, content: &[u8]) {
-    let full = root.join(path);
-    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-    std::fs::write(full, content).unwrap();
-}
-
-const PLAIN: &str = "database_url: {url}\ninclude_dirs:\n  - db/schema\n";
-
 /// FKs across files named against their order, and a seed directory that sorts first.
 fn misordered_tree(url: &str) -> tempfile::TempDir {
     tree(
@@ -419,24 +402,6 @@ fn sort_modes_and_globs_select_and_order_files() {
         order("include_dirs:\n  - path: db/schema\n    include: ['*.sql']\n    exclude: ['1*']\n"),
         vec!["0a_hex.sql", "2_x.sql", "skip_me.sql"]
     );
-}
-
-/// Runs `build` on a broken tree and checks the exit code, the error code, the message and that
-/// nothing was written (a previous output stays as it was).
-fn assert_bad_input(dir: &Path, code: &str, needle: &str) {
-    write(dir, "db/generated/schema_local.sql", b"previous build\n");
-    let r = confiture_in(dir, &["build", "--format", "json"]);
-    assert_eq!(r.code, 5, "{}", r.all_output());
-    let e = r.json()["error"].clone();
-    assert_eq!(e["code"], code, "{e}");
-    let text = confiture_in(dir, &["build"]);
-    assert!(
-        text.stderr.contains(needle),
-        "expected {needle:?} in {}",
-        text.stderr
-    );
-    let kept = std::fs::read(dir.join("db/generated/schema_local.sql")).unwrap();
-    assert_eq!(kept, b"previous build\n", "nothing may be written on error");
 }
 
 #[test]
