@@ -26,6 +26,9 @@ pub enum TxNeed {
 /// Classify `sql` (one statement). A statement the grammar rejects is `Transaction`: the
 /// server reports it with its own message.
 pub fn classify(sql: &str) -> TxNeed {
+    if !may_need_more_than_a_transaction(sql) {
+        return TxNeed::Transaction;
+    }
     let Ok(parsed) = pg_query::parse(sql, 0) else {
         return TxNeed::Transaction;
     };
@@ -116,6 +119,31 @@ pub fn without_concurrently(sql: &str) -> Option<String> {
         _ => return None,
     }
     crate::rewrite::deparse(stmt, version).ok()
+}
+
+/// Every statement `classify` singles out contains one of these words, so a statement without
+/// any is a plain transactional one and need not be parsed (`build --apply` classifies every
+/// statement of the tree).
+fn may_need_more_than_a_transaction(sql: &str) -> bool {
+    const WORDS: [&str; 15] = [
+        "REINDEX",
+        "CONCURRENTLY",
+        "VACUUM",
+        "SYSTEM",
+        "DATABASE",
+        "TABLESPACE",
+        "SUBSCRIPTION",
+        "DISCARD",
+        "BEGIN",
+        "START",
+        "COMMIT",
+        "END",
+        "ROLLBACK",
+        "ABORT",
+        "PREPARE",
+    ];
+    let upper = sql.to_ascii_uppercase();
+    WORDS.iter().any(|w| upper.contains(w))
 }
 
 fn has_option(params: &[pg_query::protobuf::Node], name: &str) -> bool {

@@ -21,7 +21,6 @@ pub struct DependencyOrder {
     pub plan: Plan,
     /// One line per foreign key moved to the end and per seed ordering dropped.
     pub notes: Vec<String>,
-    pub statements: usize,
 }
 
 struct Parsed {
@@ -114,7 +113,6 @@ pub fn order_by_dependencies(files: &[LoadedFile]) -> Result<DependencyOrder> {
             steps,
         },
         notes,
-        statements: ids.len(),
     })
 }
 

@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use confiture_core::error::{ConfitureError, Result};
+use confiture_core::error::Result;
 use confiture_core::migrate::files::{compare_versions, MigrationFile};
 use serde::Serialize;
 
-use super::ledger::sql_error;
 use super::up::unknown_version;
 use super::{checksums, Session};
 
@@ -47,22 +46,23 @@ pub async fn baseline(
         .iter()
         .filter(|f| !applied.contains(f.version.as_str()))
         .collect();
-    let mut sql = String::from("BEGIN;\n");
-    for f in &to_record {
-        sql.push_str(&session.table.insert_sql(
-            &f.version,
-            &f.name,
-            &sums[&f.version],
-            Some("baseline"),
-        ));
-        sql.push_str(";\n");
-    }
-    sql.push_str("COMMIT;");
+    let inserts: Vec<String> = to_record
+        .iter()
+        .map(|f| {
+            session
+                .table
+                .insert_sql(&f.version, &f.name, &sums[&f.version], Some("baseline"))
+        })
+        .collect();
     session
-        .client
-        .batch_execute(&sql)
-        .await
-        .map_err(|e| -> ConfitureError { sql_error(&session.target, "record the baseline", &e) })?;
+        .table
+        .write_all(
+            &session.client,
+            &session.target,
+            &inserts,
+            "record the baseline",
+        )
+        .await?;
     Ok(BaselineReport {
         database: session.target.dbname.clone(),
         recorded: to_record

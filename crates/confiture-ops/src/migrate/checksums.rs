@@ -9,7 +9,6 @@ use confiture_core::migrate::files::MigrationFile;
 use confiture_core::migrate::status::{status, State};
 use serde::Serialize;
 
-use super::ledger::sql_error;
 use super::{checksums, Session};
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,18 +57,20 @@ pub async fn verify_checksums(
         .with_details(serde_json::json!({ "migrations": names }))
         .with_hint("restore the files as applied, or record their current contents with --fix"));
     }
-    if fix && !mismatched.is_empty() {
-        let mut sql = String::from("BEGIN;\n");
-        for version in &mismatched {
-            sql.push_str(&session.table.update_checksum_sql(version, &sums[*version]));
-            sql.push_str(";\n");
-        }
-        sql.push_str("COMMIT;");
+    if fix {
+        let updates: Vec<String> = mismatched
+            .iter()
+            .map(|version| session.table.update_checksum_sql(version, &sums[*version]))
+            .collect();
         session
-            .client
-            .batch_execute(&sql)
-            .await
-            .map_err(|e| sql_error(&session.target, "update the checksums", &e))?;
+            .table
+            .write_all(
+                &session.client,
+                &session.target,
+                &updates,
+                "update the checksums",
+            )
+            .await?;
     }
     Ok(ChecksumReport {
         database: session.target.dbname.clone(),

@@ -83,10 +83,12 @@ impl TrackingTable {
 
     /// Create the table and its indexes (the Python tool's DDL) if missing; add the columns a
     /// table written by an older Python release lacks.
-    pub async fn ensure(&self, client: &Client, target: &ConnTarget) -> Result<()> {
+    /// Returns whether the table was created.
+    pub async fn ensure(&self, client: &Client, target: &ConnTarget) -> Result<bool> {
         let table = self.sql();
         let index = |suffix: &str| quote_ident(&format!("idx_{}_{suffix}", self.name));
-        let ddl = if self.exists(client, target).await? {
+        let existed = self.exists(client, target).await?;
+        let ddl = if existed {
             // Only when a column is missing: ALTER TABLE takes an exclusive lock even when
             // IF NOT EXISTS makes it a no-op.
             let present: i64 = client
@@ -99,7 +101,7 @@ impl TrackingTable {
                 .map_err(|e| sql_error(target, "read the tracking table's columns", &e))?
                 .get(0);
             if present == 2 {
-                return Ok(());
+                return Ok(false);
             }
             format!(
                 "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS applied_by TEXT;
@@ -135,7 +137,27 @@ impl TrackingTable {
             .map_err(|e| {
                 sql_error(target, &format!("create the tracking table {}", self.display()), &e)
                     .with_hint("the user needs CREATE on the table's schema (or create the table once with a privileged role)")
-            })
+            })?;
+        Ok(!existed)
+    }
+
+    /// Run tracking-table `statements` (from `insert_sql`, `update_checksum_sql`, …) in one
+    /// transaction: all of them or none.
+    pub async fn write_all(
+        &self,
+        client: &Client,
+        target: &ConnTarget,
+        statements: &[String],
+        what: &str,
+    ) -> Result<()> {
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let sql = format!("BEGIN;\n{};\nCOMMIT;", statements.join(";\n"));
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| sql_error(target, what, &e))
     }
 
     /// The live rows, oldest first.

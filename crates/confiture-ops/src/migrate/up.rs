@@ -67,11 +67,7 @@ pub async fn up(
 ) -> Result<UpReport> {
     let mut warnings = Vec::new();
     session.lock(options.lock_wait).await?;
-    let created = !session
-        .table
-        .exists(&session.client, &session.target)
-        .await?;
-    session
+    let created = session
         .table
         .ensure(&session.client, &session.target)
         .await?;

@@ -849,3 +849,33 @@ fn dependency_order_sees_sequences_types_of_columns_functions_of_aggregates_role
         Some("1")
     );
 }
+
+#[test]
+fn recreate_is_refused_up_front_while_other_sessions_use_the_database() {
+    let db = TestDb::new();
+    query(&db.url, "CREATE TABLE kept (id int)");
+    let dir = tree(
+        PLAIN,
+        &db.url,
+        &[("db/schema/a.sql", "CREATE TABLE t (id int);\n")],
+    );
+    let holder =
+        confiture_testkit::hold_session(&db.url, "SELECT 1", std::time::Duration::from_secs(3));
+    let r = confiture_in(dir.path(), &["build", "--apply", "--recreate"]);
+    holder.join().unwrap();
+    assert_eq!(r.code, 1, "{}", r.all_output());
+    assert!(
+        r.stderr.contains("error[SQL_001]")
+            && r.stderr.contains("1 other session(s) are connected to it"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !database_exists(&format!("{}__confiture_build", db.name)),
+        "nothing was built"
+    );
+    assert_eq!(
+        query_one(&db.url, "SELECT count(*) FROM kept").as_deref(),
+        Some("0")
+    );
+}
