@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod doctor;
+pub mod hooks;
 pub mod migrate;
 pub mod statement_error;
 pub mod target;

@@ -229,6 +229,32 @@ impl ConnTarget {
         }
     }
 
+    /// The `PG*` variables that make a libpq program (`pg_dump`, a hook's `psql`) connect to
+    /// this target: the password goes through the environment, never a command line.
+    pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("PGHOST", self.hosts.join(",")),
+            ("PGPORT", self.port.to_string()),
+            ("PGUSER", self.user.clone()),
+            ("PGDATABASE", self.dbname.clone()),
+            ("PGSSLMODE", self.sslmode.as_str().to_string()),
+            ("PGCONNECT_TIMEOUT", self.connect_timeout_s.to_string()),
+        ];
+        if let Some(pw) = &self.password {
+            env.push(("PGPASSWORD", pw.clone()));
+        }
+        if let Some(root) = &self.tls_files.root_cert {
+            env.push(("PGSSLROOTCERT", root.clone()));
+        }
+        if let Some(cert) = &self.tls_files.client_cert {
+            env.push(("PGSSLCERT", cert.display().to_string()));
+        }
+        if let Some(key) = &self.tls_files.client_key {
+            env.push(("PGSSLKEY", key.display().to_string()));
+        }
+        env
+    }
+
     pub fn has_password(&self) -> bool {
         self.password.is_some()
     }

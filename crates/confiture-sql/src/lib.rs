@@ -7,6 +7,7 @@ pub mod facts;
 pub mod graph;
 pub mod names;
 pub mod order;
+pub mod relations;
 pub mod rewrite;
 pub mod walk;
 

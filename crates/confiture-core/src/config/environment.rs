@@ -12,6 +12,7 @@ use crate::codes;
 use crate::config::decode::{Decoder, MapReader};
 use crate::config::source;
 use crate::error::{ConfitureError, Location, Result};
+use crate::migrate::hook_decl::{decode_hooks, HookDecl};
 use crate::yaml::{self, Node};
 
 /// Top-level keys of the Python tool that Confiture accepts but does not act on yet.
@@ -116,6 +117,8 @@ pub struct MigrationConfig {
     pub lock_retry_backoff_ms: u64,
     /// `statement_timeout` of migration statements (`None`: the server's setting).
     pub statement_timeout_ms: Option<u64>,
+    /// Hooks for every migration that matches their `when:` condition.
+    pub hooks: Vec<HookDecl>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -136,6 +139,7 @@ impl Default for MigrationConfig {
             lock_retries: 3,
             lock_retry_backoff_ms: 500,
             statement_timeout_ms: None,
+            hooks: Vec::new(),
         }
     }
 }
@@ -218,7 +222,7 @@ fn decode_environment(
         None => BuildConfig::default(),
     };
     let migration = match map.get("migration") {
-        Some(n) => decode_migration(dec, n)?,
+        Some(n) => decode_migration(dec, n, project_dir)?,
         None => MigrationConfig::default(),
     };
     map.accept(PYTHON_ONLY_TOP);
@@ -351,7 +355,7 @@ fn decode_build(dec: &Decoder<'_>, node: &Node) -> Result<BuildConfig> {
     Ok(build)
 }
 
-fn decode_migration(dec: &Decoder<'_>, node: &Node) -> Result<MigrationConfig> {
+fn decode_migration(dec: &Decoder<'_>, node: &Node, project_dir: &Path) -> Result<MigrationConfig> {
     let mut map = dec.map(node, "migration")?;
     let mut migration = MigrationConfig::default();
     if let Some(n) = map.get("tracking_table") {
@@ -399,6 +403,9 @@ fn decode_migration(dec: &Decoder<'_>, node: &Node) -> Result<MigrationConfig> {
     }
     if let Some(n) = map.get("statement_timeout_ms") {
         migration.statement_timeout_ms = Some(dec.u64(n, "migration.statement_timeout_ms")?);
+    }
+    if let Some(n) = map.get("hooks") {
+        migration.hooks = decode_hooks(dec, n, "migration.hooks", true, project_dir)?;
     }
     map.accept(PYTHON_ONLY_MIGRATION);
     map.finish(dec)?;

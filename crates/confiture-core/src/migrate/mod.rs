@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod generate;
+pub mod hook_decl;
 pub mod sidecar;
 pub mod status;
 

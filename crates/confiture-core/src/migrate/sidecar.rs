@@ -1,5 +1,6 @@
 //! The `.yaml` sidecar of a migration: `description`, `transactional`, `lock_timeout`,
-//! `statement_timeout`, and `hooks` (accepted for a later release, reported as not run yet).
+//! `statement_timeout` and `hooks`, either at the top level (the Python tool's files) or under
+//! `migration:` (the shape of the vision documents, which may also carry `name`).
 //! Decoded strictly, like environment files: unknown keys and wrong types name file, line and key.
 
 use std::path::Path;
@@ -10,17 +11,20 @@ use crate::codes;
 use crate::config::decode::Decoder;
 use crate::config::source;
 use crate::error::Result;
+use crate::migrate::hook_decl::{decode_hooks, HookDecl};
 use crate::yaml::{self, Node, Value};
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Sidecar {
     pub description: Option<String>,
     /// `Some(false)`: run statement by statement in autocommit.
     pub transactional: Option<bool>,
     pub lock_timeout_ms: Option<u64>,
     pub statement_timeout_ms: Option<u64>,
-    /// The file declares hooks, which this release does not run.
-    pub has_hooks: bool,
+    /// Hooks of `up`, in phase order then file order.
+    pub hooks: Vec<HookDecl>,
+    /// Hooks of `down` (`down_hooks:`).
+    pub down_hooks: Vec<HookDecl>,
     /// The Python tool's `up_preconditions` / `down_preconditions`, which this release does not check.
     pub has_preconditions: bool,
 }
@@ -31,27 +35,56 @@ pub fn load(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Side
         return Ok(Sidecar::default());
     };
     let dec = Decoder { file: path, lookup };
-    let mut map = dec.map(&root, "")?;
+    let mut top = dec.map(&root, "")?;
+    if let Some(inner) = top.get("migration") {
+        // With `migration:`, the top level holds nothing else.
+        top.finish(&dec)?;
+        return decode_body(&dec, inner, "migration.", path);
+    }
+    decode_body(&dec, &root, "", path)
+}
+
+fn decode_body(dec: &Decoder<'_>, node: &Node, prefix: &str, path: &Path) -> Result<Sidecar> {
+    let mut map = dec.map(node, prefix.trim_end_matches('.'))?;
     let mut sidecar = Sidecar::default();
+    if !prefix.is_empty() {
+        // The vision documents' `migration: { name: … }`: informative, the file name rules.
+        map.get("name");
+    }
     if let Some(n) = map.get("description") {
-        sidecar.description = Some(dec.string(n, "description")?);
+        sidecar.description = Some(dec.string(n, &format!("{prefix}description"))?);
     }
     if let Some(n) = map.get("transactional") {
-        sidecar.transactional = Some(dec.bool(n, "transactional")?);
+        sidecar.transactional = Some(dec.bool(n, &format!("{prefix}transactional"))?);
     }
     if let Some(n) = map.get("lock_timeout") {
-        sidecar.lock_timeout_ms = Some(duration_ms(&dec, n, "lock_timeout")?);
+        sidecar.lock_timeout_ms = Some(duration_ms(dec, n, &format!("{prefix}lock_timeout"))?);
     }
     if let Some(n) = map.get("statement_timeout") {
-        sidecar.statement_timeout_ms = Some(duration_ms(&dec, n, "statement_timeout")?);
+        sidecar.statement_timeout_ms =
+            Some(duration_ms(dec, n, &format!("{prefix}statement_timeout"))?);
     }
-    if map.get("hooks").is_some() {
-        sidecar.has_hooks = true;
+    if let Some(n) = map.get("hooks") {
+        let project_dir = path
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."));
+        sidecar.hooks = decode_hooks(dec, n, &format!("{prefix}hooks"), false, project_dir)?;
+    }
+    if let Some(n) = map.get("down_hooks") {
+        let project_dir = path
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."));
+        sidecar.down_hooks =
+            decode_hooks(dec, n, &format!("{prefix}down_hooks"), false, project_dir)?;
     }
     if map.get("up_preconditions").is_some() | map.get("down_preconditions").is_some() {
         sidecar.has_preconditions = true;
     }
-    map.finish(&dec)?;
+    map.finish(dec)?;
     Ok(sidecar)
 }
 
@@ -99,12 +132,12 @@ mod tests {
 
     #[test]
     fn reads_every_key() {
-        let s = load_text("description: add users\ntransactional: false\nlock_timeout: 2s\nstatement_timeout: 90000\nhooks:\n  before: []\n").unwrap();
+        let s = load_text("description: add users\ntransactional: false\nlock_timeout: 2s\nstatement_timeout: 90000\nhooks:\n  before_ddl: []\n").unwrap();
         assert_eq!(s.description.as_deref(), Some("add users"));
         assert_eq!(s.transactional, Some(false));
         assert_eq!(s.lock_timeout_ms, Some(2_000));
         assert_eq!(s.statement_timeout_ms, Some(90_000));
-        assert!(s.has_hooks);
+        assert!(s.hooks.is_empty());
     }
 
     #[test]

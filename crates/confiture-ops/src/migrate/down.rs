@@ -9,9 +9,10 @@ use confiture_core::error::{ConfitureError, Location, Result};
 use confiture_core::migrate::files::{compare_versions, MigrationFile};
 use serde::Serialize;
 
-use super::execute::{choose_mode, run, Mode, Script};
+use super::execute::{choose_mode, run, Hooks, Mode, Script};
 use super::up::unknown_version;
-use super::{load_sidecar, Session};
+use super::{hook_context, load_sidecar, migration_hooks, Session};
+use crate::hooks::context::HookResult;
 
 #[derive(Debug, Clone)]
 pub enum Selection {
@@ -27,6 +28,8 @@ pub struct RolledBack {
     pub name: String,
     pub mode: Mode,
     pub duration_ms: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +44,7 @@ pub async fn down(
     files: &[MigrationFile],
     selection: &Selection,
     lock_wait: Option<Duration>,
+    progress: fn(&str),
 ) -> Result<DownReport> {
     session.require_table().await?;
     session.lock(lock_wait).await?;
@@ -104,7 +108,8 @@ pub async fn down(
         let script = Script::load(down_path, &session.project_root)?;
         let (mode, warning) = choose_mode(&script, sidecar.transactional)?;
         warnings.extend(warning);
-        plan.push((file, script, mode, sidecar));
+        let hooks = migration_hooks(session, file, &sidecar, &script, "down")?;
+        plan.push((file, script, mode, sidecar, hooks));
     }
 
     let mut report = DownReport {
@@ -116,7 +121,7 @@ pub async fn down(
         .table
         .qualified(&session.client, &session.target)
         .await?;
-    for (file, script, mode, sidecar) in &plan {
+    for (file, script, mode, sidecar, hooks) in &plan {
         let delete = table.delete_sql(&file.version);
         let outcome = run(
             &session.client,
@@ -125,6 +130,13 @@ pub async fn down(
             *mode,
             &delete,
             session.timeouts(sidecar),
+            Some(Hooks {
+                list: hooks,
+                context: hook_context(session, file, script, "down", false),
+                project_root: &session.project_root,
+                label: format!("{}_{}", file.version, file.name),
+                progress: &progress,
+            }),
         )
         .await
         .map_err(|e| {
@@ -149,6 +161,7 @@ pub async fn down(
             name: file.name.clone(),
             mode: outcome.mode,
             duration_ms: outcome.duration_ms,
+            hooks: outcome.hooks,
         });
     }
     Ok(report)

@@ -26,7 +26,11 @@ use serde::Serialize;
 use tokio_postgres::Client;
 
 use super::ledger::{sql_error, STARTED};
+use crate::hooks::context::{Context, HookResult};
+use crate::hooks::runner::Runner;
+use crate::hooks::Hook;
 use crate::statement_error::{located, statement_error, Failed};
+use confiture_core::migrate::hook_decl::Phase;
 
 /// A migration script, read, split and classified.
 pub struct Script {
@@ -143,9 +147,21 @@ pub struct Outcome {
     pub duration_ms: f64,
     /// INVALID indexes left by earlier failed `CREATE INDEX CONCURRENTLY`, dropped before retrying.
     pub dropped_invalid_indexes: Vec<String>,
+    /// What each hook did, in the order they ran.
+    pub hooks: Vec<HookResult>,
 }
 
-/// Run `script` and the tracking-table statement `ledger_sql` in `mode`.
+/// A migration's hooks and what they share while it runs.
+pub struct Hooks<'a> {
+    pub list: &'a [Hook],
+    pub context: Context,
+    pub project_root: &'a Path,
+    /// `<version>_<name>`.
+    pub label: String,
+    pub progress: &'a (dyn Fn(&str) + Sync),
+}
+
+/// Run `script` and the tracking-table statement `ledger_sql` in `mode`, with its hooks.
 pub async fn run(
     client: &Client,
     target: &ConnTarget,
@@ -153,11 +169,43 @@ pub async fn run(
     mode: Mode,
     ledger_sql: &str,
     timeouts: Timeouts,
+    hooks: Option<Hooks<'_>>,
 ) -> Result<Outcome> {
     let started = Instant::now();
-    let result = match mode {
-        Mode::Transaction => run_in_transaction(client, target, script, ledger_sql, timeouts).await,
-        Mode::Autocommit => run_in_autocommit(client, target, script, ledger_sql, timeouts).await,
+    let hooks = hooks.filter(|h| !h.list.is_empty());
+    let result = match (mode, hooks) {
+        (Mode::Transaction, None) => {
+            run_in_transaction(client, target, script, ledger_sql, timeouts).await
+        }
+        (Mode::Transaction, Some(h)) => {
+            run_hooked_transaction(client, target, script, ledger_sql, timeouts, h).await
+        }
+        (Mode::Autocommit, h) => {
+            let mut runner = h.map(|h| {
+                (
+                    h.list,
+                    Runner::new(
+                        client,
+                        target,
+                        h.project_root,
+                        h.label,
+                        timeouts.statement_timeout_ms,
+                        true,
+                        h.context,
+                        h.progress,
+                    ),
+                )
+            });
+            run_in_autocommit(
+                client,
+                target,
+                script,
+                ledger_sql,
+                timeouts,
+                runner.as_mut(),
+            )
+            .await
+        }
     };
     // A `SET` in one migration must not change the next one: back to the session's defaults.
     let _ = client
@@ -207,6 +255,7 @@ async fn run_in_transaction(
                 attempts: attempt,
                 duration_ms: 0.0,
                 dropped_invalid_indexes: Vec::new(),
+                hooks: Vec::new(),
             });
         };
         let _ = client.batch_execute("ROLLBACK").await;
@@ -251,6 +300,7 @@ async fn run_in_autocommit(
     script: &Script,
     ledger_sql: &str,
     timeouts: Timeouts,
+    mut hooks: Option<&mut (&[Hook], Runner<'_>)>,
 ) -> Result<Outcome> {
     let mut settings = format!(
         "SELECT set_config('{STARTED}', clock_timestamp()::text, false); SET lock_timeout = '{}ms'",
@@ -268,8 +318,13 @@ async fn run_in_autocommit(
         attempts: 1,
         duration_ms: 0.0,
         dropped_invalid_indexes: Vec::new(),
+        hooks: Vec::new(),
     };
     let result = async {
+        if let Some((list, runner)) = hooks.as_deref_mut() {
+            runner.phase(list, Phase::BeforeValidation).await?;
+            runner.phase(list, Phase::BeforeDdl).await?;
+        }
         for (i, need) in script.needs.iter().enumerate() {
             let sql = script.file.statement_text(i);
             let mut attempt = 0;
@@ -305,6 +360,9 @@ async fn run_in_autocommit(
                     }
                     Err(e) => {
                         let err = failed_statement(script, i, &e, target);
+                        if let Some((list, runner)) = hooks.as_deref_mut() {
+                            runner.on_error(list, None, None, &err.message).await;
+                        }
                         if i == 0 {
                             return Err(err);
                         }
@@ -317,6 +375,11 @@ async fn run_in_autocommit(
                 }
             }
         }
+        if let Some((list, runner)) = hooks.as_deref_mut() {
+            runner.phase(list, Phase::AfterDdl).await?;
+            runner.phase(list, Phase::AfterValidation).await?;
+            runner.phase(list, Phase::Cleanup).await?;
+        }
         client
             .batch_execute(ledger_sql)
             .await
@@ -326,7 +389,141 @@ async fn run_in_autocommit(
     let _ = client
         .batch_execute("RESET lock_timeout; RESET statement_timeout")
         .await;
+    if let Some((_, runner)) = hooks {
+        outcome.hooks = std::mem::take(&mut runner.results);
+    }
     result.map(|()| outcome)
+}
+
+/// A failure inside a hooked transaction: a statement of the script (mapped later, so lock
+/// timeouts can be retried) or anything else, already explained.
+enum Failure {
+    Statement(usize, tokio_postgres::Error),
+    Other(ConfitureError),
+}
+
+impl From<ConfitureError> for Failure {
+    fn from(e: ConfitureError) -> Self {
+        Failure::Other(e)
+    }
+}
+
+/// A transactional migration with hooks: phases around the statements, each hook in its own
+/// savepoint; the statements pipelined in a savepoint of their own when `on_error` hooks must
+/// be able to run after they fail.
+async fn run_hooked_transaction(
+    client: &Client,
+    target: &ConnTarget,
+    script: &Script,
+    ledger_sql: &str,
+    timeouts: Timeouts,
+    hooks: Hooks<'_>,
+) -> Result<Outcome> {
+    let list = hooks.list;
+    let has_on_error = list.iter().any(|h| h.decl.phase == Phase::OnError);
+    let mut preamble = format!(
+        "BEGIN; SELECT set_config('{STARTED}', clock_timestamp()::text, true); SET LOCAL lock_timeout = '{}ms'",
+        timeouts.lock_timeout_ms
+    );
+    if let Some(ms) = timeouts.statement_timeout_ms {
+        preamble.push_str(&format!("; SET LOCAL statement_timeout = '{ms}ms'"));
+    }
+    let n = script.file.statements.len();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut runner = Runner::new(
+            client,
+            target,
+            hooks.project_root,
+            hooks.label.clone(),
+            timeouts.statement_timeout_ms,
+            false,
+            hooks.context.clone(),
+            hooks.progress,
+        );
+        let body = async {
+            client
+                .batch_execute(&preamble)
+                .await
+                .map_err(|e| sql_error(target, "begin the migration", &e))?;
+            runner.phase(list, Phase::BeforeValidation).await?;
+            runner.phase(list, Phase::BeforeDdl).await?;
+            let mut texts: Vec<&str> = Vec::with_capacity(n + 2);
+            if has_on_error {
+                texts.push("SAVEPOINT confiture_ddl");
+            }
+            let offset = texts.len();
+            texts.extend((0..n).map(|i| script.file.statement_text(i)));
+            if has_on_error {
+                texts.push("RELEASE SAVEPOINT confiture_ddl");
+            }
+            if let Err((index, e)) = pipeline(client, &texts).await {
+                let statement = index.checked_sub(offset).filter(|i| *i < n);
+                if has_on_error && !(is_lock_timeout(&e) && attempt <= timeouts.retries) {
+                    if client
+                        .batch_execute("ROLLBACK TO SAVEPOINT confiture_ddl")
+                        .await
+                        .is_ok()
+                    {
+                        let message = target.redact(&e.to_string());
+                        runner.on_error(list, None, None, &message).await;
+                    }
+                }
+                return Err(match statement {
+                    Some(i) => Failure::Statement(i, e),
+                    None => Failure::Other(sql_error(target, "run the migration", &e)),
+                });
+            }
+            runner.phase(list, Phase::AfterDdl).await?;
+            runner.phase(list, Phase::AfterValidation).await?;
+            runner.phase(list, Phase::Cleanup).await?;
+            let texts = [ledger_sql, "COMMIT"];
+            if let Err((index, e)) = pipeline(client, &texts).await {
+                let what = if index == 0 {
+                    "recording the migration in the tracking table failed"
+                } else {
+                    "at COMMIT: a deferred constraint or trigger failed"
+                };
+                return Err(Failure::Other(outside_statement(script, what, &e, target)));
+            }
+            Ok::<(), Failure>(())
+        }
+        .await;
+        let results = std::mem::take(&mut runner.results);
+        let failure = match body {
+            Ok(()) => {
+                return Ok(Outcome {
+                    mode: Mode::Transaction,
+                    attempts: attempt,
+                    duration_ms: 0.0,
+                    dropped_invalid_indexes: Vec::new(),
+                    hooks: results,
+                })
+            }
+            Err(f) => f,
+        };
+        let _ = client.batch_execute("ROLLBACK").await;
+        match failure {
+            Failure::Statement(i, e) if is_lock_timeout(&e) => {
+                if attempt <= timeouts.retries {
+                    tokio::time::sleep(backoff(&timeouts, attempt - 1)).await;
+                    continue;
+                }
+                return Err(lock_timeout_error(
+                    script,
+                    Some(i),
+                    &e,
+                    target,
+                    attempt,
+                    timeouts,
+                    Mode::Transaction,
+                ));
+            }
+            Failure::Statement(i, e) => return Err(failed_statement(script, i, &e, target)),
+            Failure::Other(e) => return Err(e),
+        }
+    }
 }
 
 /// Drop the index `name` if an earlier failed `CREATE INDEX CONCURRENTLY` left it INVALID.

@@ -150,3 +150,76 @@ pub fn load_sidecar(file: &MigrationFile) -> Result<Sidecar> {
 pub fn shown(project_root: &Path, path: &Path) -> String {
     confiture_core::build::discover::relative_path(project_root, path)
 }
+
+/// The hooks of one migration run in `direction`: the environment's hooks whose `when:` holds
+/// wrap the migration's own (they run first in `before_*` phases and last in the others).
+/// Every declaration is checked here, before anything runs.
+pub fn migration_hooks(
+    session: &Session,
+    file: &MigrationFile,
+    sidecar: &Sidecar,
+    script: &execute::Script,
+    direction: &str,
+) -> Result<Vec<crate::hooks::Hook>> {
+    use confiture_core::migrate::hook_decl::Phase;
+    let own = match direction {
+        "down" => &sidecar.down_hooks,
+        _ => &sidecar.hooks,
+    };
+    let env = &session.environment.migration.hooks;
+    if own.is_empty() && env.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql: Vec<&str> = (0..script.file.statements.len())
+        .map(|i| script.file.statement_text(i))
+        .collect();
+    let label = format!("{}_{}", file.version, file.name);
+    let global = crate::hooks::select::environment_hooks(env, &label, direction, &sql)?;
+    let cx = crate::hooks::LoadContext {
+        project_root: &session.project_root,
+        migration_sql: &sql,
+    };
+    let mut decls: Vec<_> = Vec::new();
+    for phase in Phase::ALL {
+        let g = global.iter().filter(|h| h.phase == phase);
+        let o = own.iter().filter(|h| h.phase == phase);
+        if matches!(phase, Phase::BeforeValidation | Phase::BeforeDdl) {
+            decls.extend(g.chain(o));
+        } else {
+            decls.extend(o.chain(g));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut hooks = Vec::new();
+    for decl in decls {
+        let mut decl = decl.clone();
+        // Environment and migration hooks share one context: keep ids unique.
+        let base = decl.id.clone();
+        let mut n = 1;
+        while !seen.insert(decl.id.clone()) {
+            n += 1;
+            decl.id = format!("{base}#{n}");
+        }
+        hooks.push(crate::hooks::load(&decl, &cx)?);
+    }
+    Ok(hooks)
+}
+
+/// The context hooks of `file` start from.
+pub fn hook_context(
+    session: &Session,
+    file: &MigrationFile,
+    script: &execute::Script,
+    direction: &str,
+    dry_run: bool,
+) -> crate::hooks::context::Context {
+    crate::hooks::context::Context::new(&crate::hooks::context::MigrationInfo {
+        version: &file.version,
+        name: &file.name,
+        direction,
+        file: &script.file.source.relative,
+        database: &session.target.dbname,
+        environment: &session.environment.name,
+        dry_run,
+    })
+}

@@ -8,8 +8,10 @@ use confiture_core::migrate::files::{compare_versions, MigrationFile};
 use confiture_core::migrate::status::{status, State};
 use serde::Serialize;
 
-use super::execute::{choose_mode, run, Mode, Script};
-use super::{checksums, load_sidecar, Session};
+use super::execute::{choose_mode, run, Hooks, Mode, Script};
+use super::{checksums, hook_context, load_sidecar, migration_hooks, Session};
+use crate::hooks::context::HookResult;
+use crate::hooks::Hook;
 
 /// What to do when an applied migration's file changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,6 +30,8 @@ pub struct UpOptions {
     pub allow_out_of_order: bool,
     /// How long to wait for the migration lock (default: `migration.locking.timeout_ms`).
     pub lock_wait: Option<Duration>,
+    /// Where hooks' progress lines go (backfill batches).
+    pub progress: fn(&str),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,6 +42,8 @@ pub struct AppliedMigration {
     pub attempts: u32,
     pub duration_ms: f64,
     pub dropped_invalid_indexes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +64,7 @@ struct Ready<'a> {
     mode: Mode,
     checksum: String,
     sidecar: confiture_core::migrate::sidecar::Sidecar,
+    hooks: Vec<Hook>,
 }
 
 pub async fn up(
@@ -154,24 +161,23 @@ pub async fn up(
                 super::shown(&session.project_root, file.sidecar.as_deref().unwrap_or(&file.up))
             ));
         }
-        if sidecar.has_hooks {
-            warnings.push(format!(
-                "{}: hooks are not run by this release of Confiture",
-                super::shown(
-                    &session.project_root,
-                    file.sidecar.as_deref().unwrap_or(&file.up)
-                )
-            ));
-        }
         let script = Script::load(&file.up, &session.project_root)?;
         let (mode, warning) = choose_mode(&script, sidecar.transactional)?;
         warnings.extend(warning);
+        let hooks = migration_hooks(session, file, &sidecar, &script, "up")?;
+        if mode == Mode::Autocommit && !hooks.is_empty() {
+            warnings.push(format!(
+                "{}_{}: runs in autocommit, so each of its hooks runs in a transaction of its own",
+                file.version, file.name
+            ));
+        }
         ready.push(Ready {
             file,
             script,
             mode,
             checksum: sums[&file.version].clone(),
             sidecar,
+            hooks,
         });
     }
 
@@ -192,6 +198,13 @@ pub async fn up(
             r.mode,
             &insert,
             session.timeouts(&r.sidecar),
+            Some(Hooks {
+                list: &r.hooks,
+                context: hook_context(session, r.file, &r.script, "up", false),
+                project_root: &session.project_root,
+                label: format!("{}_{}", r.file.version, r.file.name),
+                progress: &options.progress,
+            }),
         )
         .await
         .map_err(|e| after(e, &report.applied))?;
@@ -202,6 +215,7 @@ pub async fn up(
             attempts: outcome.attempts,
             duration_ms: outcome.duration_ms,
             dropped_invalid_indexes: outcome.dropped_invalid_indexes,
+            hooks: outcome.hooks,
         });
     }
     Ok(report)

@@ -71,6 +71,7 @@ pub async fn run(g: &GlobalArgs, command: &MigrateCommand, out: Output) -> Resul
                 },
                 allow_out_of_order: a.allow_out_of_order,
                 lock_wait: lock_wait(&a.lock)?,
+                progress,
             };
             let report = up(&session, &files, &options).await?;
             out.report(true, &report, || {
@@ -91,6 +92,7 @@ pub async fn run(g: &GlobalArgs, command: &MigrateCommand, out: Output) -> Resul
                     for index in &m.dropped_invalid_indexes {
                         t.push_str(&format!("  dropped the INVALID index {index} left by an earlier failed attempt\n"));
                     }
+                    t.push_str(&hook_lines(&m.hooks));
                 }
                 if report.applied.is_empty() {
                     t.push_str(&format!("{} is up to date\n", report.database));
@@ -229,7 +231,7 @@ async fn rollback(
     lock: &LockArgs,
     out: Output,
 ) -> Result<i32> {
-    let report = down(session, files, &selection, lock_wait(lock)?).await?;
+    let report = down(session, files, &selection, lock_wait(lock)?, progress).await?;
     out.report(true, &report, || {
         let mut t = warnings(&out, &report.warnings);
         for m in &report.rolled_back {
@@ -240,6 +242,7 @@ async fn rollback(
                 m.name,
                 m.duration_ms
             ));
+            t.push_str(&hook_lines(&m.hooks));
         }
         if report.rolled_back.is_empty() {
             t.push_str("nothing to roll back\n");
@@ -247,6 +250,37 @@ async fn rollback(
         t
     });
     Ok(0)
+}
+
+/// Hooks' progress lines (backfill batches), on a terminal only.
+fn progress(line: &str) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprintln!("  {line}");
+    }
+}
+
+/// One line per hook that ran: phase, id, type, what it did.
+pub fn hook_lines(hooks: &[confiture_ops::hooks::context::HookResult]) -> String {
+    let mut t = String::new();
+    for h in hooks {
+        let mut what = vec![h.status.to_string()];
+        if let Some(rows) = h.rows {
+            what.push(format!("{rows} row(s)"));
+        }
+        what.push(format!("{:.0} ms", h.duration_ms));
+        t.push_str(&format!(
+            "  hook {} {} ({}): {}\n",
+            h.phase.name(),
+            h.id,
+            h.kind,
+            what.join(", ")
+        ));
+        for note in &h.notes {
+            t.push_str(&format!("    {note}\n"));
+        }
+    }
+    t
 }
 
 fn lock_wait(lock: &LockArgs) -> Result<Option<Duration>> {
