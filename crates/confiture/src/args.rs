@@ -151,12 +151,16 @@ pub enum MigrateCommand {
         steps: usize,
         #[command(flatten)]
         lock: LockArgs,
+        #[command(flatten)]
+        trial: TrialArgs,
     },
     /// Roll back every applied migration newer than VERSION
     DownTo {
         version: String,
         #[command(flatten)]
         lock: LockArgs,
+        #[command(flatten)]
+        trial: TrialArgs,
     },
     /// Applied, pending, missing, changed and out-of-order migrations
     Status,
@@ -199,6 +203,24 @@ pub struct MigrateUpArgs {
     pub allow_out_of_order: bool,
     #[command(flatten)]
     pub lock: LockArgs,
+    #[command(flatten)]
+    pub trial: TrialArgs,
+}
+
+/// Trying migrations without keeping anything.
+#[derive(Debug, Args)]
+pub struct TrialArgs {
+    /// Run the migrations and their hooks in a transaction, measure what they do (rows, locks,
+    /// rewrites, objects, WAL, time), then roll back. The tracking table is not touched.
+    #[arg(long, conflicts_with = "preview")]
+    pub dry_run: bool,
+    /// With --dry-run: show up to N rows of each written table as they were and as they became
+    #[arg(long, value_name = "N", requires = "dry_run")]
+    pub show_sample_rows: Option<usize>,
+    /// Print the SQL the command would run (migrations, SQL hooks, tracking table), in order,
+    /// without running anything
+    #[arg(long)]
+    pub preview: bool,
 }
 
 #[derive(Debug, Args)]

@@ -73,14 +73,20 @@ impl<'a> Runner<'a> {
     /// error is returned; the caller rolls back.
     pub async fn phase(&mut self, hooks: &[Hook], phase: Phase) -> Result<()> {
         for hook in hooks.iter().filter(|h| h.decl.phase == phase) {
-            if let Err((err, rolled_back)) = self.one(hook).await {
-                let message = err.message.clone();
-                if rolled_back {
-                    self.on_error(hooks, Some(phase), Some(&hook.decl.id), &message)
-                        .await;
-                }
-                return Err(err);
+            self.hook(hooks, hook).await?;
+        }
+        Ok(())
+    }
+
+    /// Run one hook of `hooks`; on failure the `on_error` hooks of `hooks` run.
+    pub async fn hook(&mut self, hooks: &[Hook], hook: &Hook) -> Result<()> {
+        if let Err((err, rolled_back)) = self.one(hook).await {
+            let message = err.message.clone();
+            if rolled_back {
+                self.on_error(hooks, Some(hook.decl.phase), Some(&hook.decl.id), &message)
+                    .await;
             }
+            return Err(err);
         }
         Ok(())
     }

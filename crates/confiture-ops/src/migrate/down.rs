@@ -11,8 +11,9 @@ use serde::Serialize;
 
 use super::execute::{choose_mode, run, Hooks, Mode, Script};
 use super::up::unknown_version;
-use super::{hook_context, load_sidecar, migration_hooks, Session};
+use super::{hook_context, load_sidecar, migration_hooks, Planned, Session};
 use crate::hooks::context::HookResult;
+use confiture_core::migrate::status::LedgerRow;
 
 #[derive(Debug, Clone)]
 pub enum Selection {
@@ -49,68 +50,8 @@ pub async fn down(
     session.require_table().await?;
     session.lock(lock_wait).await?;
     let rows = session.table.rows(&session.client, &session.target).await?;
-    let mut applied: Vec<&str> = rows.iter().map(|r| r.version.as_str()).collect();
-    applied.sort_by(|a, b| compare_versions(b, a));
-    let selected: Vec<&str> = match selection {
-        Selection::Steps(n) => applied.iter().take(*n).copied().collect(),
-        Selection::To(version) => {
-            let known = applied.iter().any(|v| compare_versions(v, version).is_eq())
-                || files
-                    .iter()
-                    .any(|f| compare_versions(&f.version, version).is_eq());
-            if !known {
-                return Err(unknown_version(version, files));
-            }
-            if !applied.iter().any(|v| compare_versions(v, version).is_eq()) {
-                return Err(ConfitureError::new(
-                    codes::MIGRATE_UNKNOWN_VERSION,
-                    format!("migration {version} is not applied: there is nothing to roll back to"),
-                )
-                .with_hint("`confiture migrate status` shows what is applied; down-to V keeps V and rolls back what is newer"));
-            }
-            applied
-                .iter()
-                .filter(|v| compare_versions(v, version).is_gt())
-                .copied()
-                .collect()
-        }
-    };
-
-    // Every migration must be reversible before one is touched.
-    let mut plan = Vec::new();
     let mut warnings = Vec::new();
-    for version in &selected {
-        let Some(file) = files
-            .iter()
-            .find(|f| compare_versions(&f.version, version).is_eq())
-        else {
-            return Err(ConfitureError::new(
-                codes::MIGRATE_NO_DOWN,
-                format!("migration {version} is applied but its files are gone: it cannot be rolled back"),
-            )
-            .with_hint("restore its .up.sql and .down.sql; nothing was rolled back"));
-        };
-        let Some(down_path) = &file.down else {
-            return Err(ConfitureError::new(
-                codes::MIGRATE_NO_DOWN,
-                format!(
-                    "migration {}_{} has no .down.sql: it cannot be rolled back",
-                    file.version, file.name
-                ),
-            )
-            .at(Location::file(&file.up))
-            .with_hint(format!(
-                "write {}_{}.down.sql; nothing was rolled back",
-                file.version, file.name
-            )));
-        };
-        let sidecar = load_sidecar(file)?;
-        let script = Script::load(down_path, &session.project_root)?;
-        let (mode, warning) = choose_mode(&script, sidecar.transactional)?;
-        warnings.extend(warning);
-        let hooks = migration_hooks(session, file, &sidecar, &script, "down")?;
-        plan.push((file, script, mode, sidecar, hooks));
-    }
+    let plan = plan_down(session, files, selection, &rows, &mut warnings)?;
 
     let mut report = DownReport {
         database: session.target.dbname.clone(),
@@ -121,7 +62,15 @@ pub async fn down(
         .table
         .qualified(&session.client, &session.target)
         .await?;
-    for (file, script, mode, sidecar, hooks) in &plan {
+    for Planned {
+        file,
+        script,
+        mode,
+        sidecar,
+        hooks,
+        ..
+    } in &plan
+    {
         let delete = table.delete_sql(&file.version);
         let outcome = run(
             &session.client,
@@ -165,4 +114,84 @@ pub async fn down(
         });
     }
     Ok(report)
+}
+
+/// The applied migrations `selection` rolls back, newest first, each checked (a `.down.sql`,
+/// its sidecar and hooks) before anything runs.
+pub(super) fn plan_down<'f>(
+    session: &Session,
+    files: &'f [MigrationFile],
+    selection: &Selection,
+    rows: &[LedgerRow],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Planned<'f>>> {
+    let mut applied: Vec<&str> = rows.iter().map(|r| r.version.as_str()).collect();
+    applied.sort_by(|a, b| compare_versions(b, a));
+    let selected: Vec<&str> = match selection {
+        Selection::Steps(n) => applied.iter().take(*n).copied().collect(),
+        Selection::To(version) => {
+            let known = applied.iter().any(|v| compare_versions(v, version).is_eq())
+                || files
+                    .iter()
+                    .any(|f| compare_versions(&f.version, version).is_eq());
+            if !known {
+                return Err(unknown_version(version, files));
+            }
+            if !applied.iter().any(|v| compare_versions(v, version).is_eq()) {
+                return Err(ConfitureError::new(
+                    codes::MIGRATE_UNKNOWN_VERSION,
+                    format!("migration {version} is not applied: there is nothing to roll back to"),
+                )
+                .with_hint("`confiture migrate status` shows what is applied; down-to V keeps V and rolls back what is newer"));
+            }
+            applied
+                .iter()
+                .filter(|v| compare_versions(v, version).is_gt())
+                .copied()
+                .collect()
+        }
+    };
+
+    // Every migration must be reversible before one is touched.
+    let mut plan = Vec::new();
+    for version in &selected {
+        let Some(file) = files
+            .iter()
+            .find(|f| compare_versions(&f.version, version).is_eq())
+        else {
+            return Err(ConfitureError::new(
+                codes::MIGRATE_NO_DOWN,
+                format!("migration {version} is applied but its files are gone: it cannot be rolled back"),
+            )
+            .with_hint("restore its .up.sql and .down.sql; nothing was rolled back"));
+        };
+        let Some(down_path) = &file.down else {
+            return Err(ConfitureError::new(
+                codes::MIGRATE_NO_DOWN,
+                format!(
+                    "migration {}_{} has no .down.sql: it cannot be rolled back",
+                    file.version, file.name
+                ),
+            )
+            .at(Location::file(&file.up))
+            .with_hint(format!(
+                "write {}_{}.down.sql; nothing was rolled back",
+                file.version, file.name
+            )));
+        };
+        let sidecar = load_sidecar(file)?;
+        let script = Script::load(down_path, &session.project_root)?;
+        let (mode, warning) = choose_mode(&script, sidecar.transactional)?;
+        warnings.extend(warning);
+        let hooks = migration_hooks(session, file, &sidecar, &script, "down")?;
+        plan.push(Planned {
+            file,
+            script,
+            mode,
+            sidecar,
+            hooks,
+            checksum: None,
+        });
+    }
+    Ok(plan)
 }

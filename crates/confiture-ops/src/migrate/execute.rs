@@ -466,7 +466,11 @@ async fn run_hooked_transaction(
                         .await
                         .is_ok()
                     {
-                        let message = target.redact(&e.to_string());
+                        let message = target.redact(
+                            &e.as_db_error()
+                                .map(|d| d.message().to_string())
+                                .unwrap_or_else(|| e.to_string()),
+                        );
                         runner.on_error(list, None, None, &message).await;
                     }
                 }

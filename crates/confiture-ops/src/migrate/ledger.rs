@@ -86,7 +86,6 @@ impl TrackingTable {
     /// Returns whether the table was created.
     pub async fn ensure(&self, client: &Client, target: &ConnTarget) -> Result<bool> {
         let table = self.sql();
-        let index = |suffix: &str| quote_ident(&format!("idx_{}_{suffix}", self.name));
         let existed = self.exists(client, target).await?;
         let ddl = if existed {
             // Only when a column is missing: ALTER TABLE takes an exclusive lock even when
@@ -108,28 +107,7 @@ impl TrackingTable {
                  ALTER TABLE {table} ADD COLUMN IF NOT EXISTS archived_into VARCHAR(255);"
             )
         } else {
-            format!(
-                "CREATE TABLE IF NOT EXISTS {table} (
-                    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
-                    pk_confiture BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
-                    slug TEXT NOT NULL UNIQUE,
-                    version VARCHAR(255) NOT NULL UNIQUE,
-                    name VARCHAR(255) NOT NULL,
-                    applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
-                    execution_time_ms INTEGER,
-                    checksum VARCHAR(64),
-                    applied_by TEXT,
-                    archived_into VARCHAR(255)
-                 );
-                 CREATE INDEX IF NOT EXISTS {} ON {table}(pk_confiture);
-                 CREATE INDEX IF NOT EXISTS {} ON {table}(slug);
-                 CREATE INDEX IF NOT EXISTS {} ON {table}(version);
-                 CREATE INDEX IF NOT EXISTS {} ON {table}(applied_at DESC);",
-                index("pk_confiture"),
-                index("slug"),
-                index("version"),
-                index("applied_at"),
-            )
+            self.create_sql()
         };
         client
             .batch_execute(&ddl)
@@ -139,6 +117,34 @@ impl TrackingTable {
                     .with_hint("the user needs CREATE on the table's schema (or create the table once with a privileged role)")
             })?;
         Ok(!existed)
+    }
+
+    /// The DDL that creates the table and its indexes (the Python tool's).
+    pub fn create_sql(&self) -> String {
+        let table = self.sql();
+        let index = |suffix: &str| quote_ident(&format!("idx_{}_{suffix}", self.name));
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    pk_confiture BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    slug TEXT NOT NULL UNIQUE,
+    version VARCHAR(255) NOT NULL UNIQUE,
+    name VARCHAR(255) NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+    execution_time_ms INTEGER,
+    checksum VARCHAR(64),
+    applied_by TEXT,
+    archived_into VARCHAR(255)
+);
+CREATE INDEX IF NOT EXISTS {} ON {table}(pk_confiture);
+CREATE INDEX IF NOT EXISTS {} ON {table}(slug);
+CREATE INDEX IF NOT EXISTS {} ON {table}(version);
+CREATE INDEX IF NOT EXISTS {} ON {table}(applied_at DESC);",
+            index("pk_confiture"),
+            index("slug"),
+            index("version"),
+            index("applied_at"),
+        )
     }
 
     /// Run tracking-table `statements` (from `insert_sql`, `update_checksum_sql`, …) in one

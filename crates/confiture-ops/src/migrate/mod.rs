@@ -6,9 +6,11 @@
 pub mod baseline;
 pub mod checksums;
 pub mod down;
+pub mod dry_run;
 pub mod execute;
 pub mod ledger;
 pub mod lock;
+pub mod preview;
 pub mod status;
 pub mod up;
 pub mod verify;
@@ -222,4 +224,15 @@ pub fn hook_context(
         environment: &session.environment.name,
         dry_run,
     })
+}
+
+/// A migration selected to run (up or down), checked and ready.
+pub struct Planned<'f> {
+    pub file: &'f MigrationFile,
+    pub script: execute::Script,
+    pub mode: execute::Mode,
+    pub sidecar: Sidecar,
+    pub hooks: Vec<crate::hooks::Hook>,
+    /// Checksum of the `.up.sql` (for `up`, the tracking row).
+    pub checksum: Option<String>,
 }

@@ -9,9 +9,9 @@ use confiture_core::migrate::status::{status, State};
 use serde::Serialize;
 
 use super::execute::{choose_mode, run, Hooks, Mode, Script};
-use super::{checksums, hook_context, load_sidecar, migration_hooks, Session};
+use super::{checksums, hook_context, load_sidecar, migration_hooks, Planned, Session};
 use crate::hooks::context::HookResult;
-use crate::hooks::Hook;
+use confiture_core::migrate::status::LedgerRow;
 
 /// What to do when an applied migration's file changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -57,16 +57,6 @@ pub struct UpReport {
     pub warnings: Vec<String>,
 }
 
-/// A selected migration, checked and ready to run.
-struct Ready<'a> {
-    file: &'a MigrationFile,
-    script: Script,
-    mode: Mode,
-    checksum: String,
-    sidecar: confiture_core::migrate::sidecar::Sidecar,
-    hooks: Vec<Hook>,
-}
-
 pub async fn up(
     session: &Session,
     files: &[MigrationFile],
@@ -83,6 +73,58 @@ pub async fn up(
         .qualified(&session.client, &session.target)
         .await?;
     let rows = session.table.rows(&session.client, &session.target).await?;
+    let (ready, remaining) = plan_up(session, files, options, &rows, &mut warnings)?;
+
+    let mut report = UpReport {
+        database: session.target.dbname.clone(),
+        tracking_table: session.table.display(),
+        created_tracking_table: created,
+        applied: Vec::new(),
+        remaining,
+        warnings,
+    };
+    for r in &ready {
+        let checksum = r.checksum.as_deref().unwrap_or_default();
+        let insert = table.insert_sql(&r.file.version, &r.file.name, checksum, None);
+        let outcome = run(
+            &session.client,
+            &session.target,
+            &r.script,
+            r.mode,
+            &insert,
+            session.timeouts(&r.sidecar),
+            Some(Hooks {
+                list: &r.hooks,
+                context: hook_context(session, r.file, &r.script, "up", false),
+                project_root: &session.project_root,
+                label: format!("{}_{}", r.file.version, r.file.name),
+                progress: &options.progress,
+            }),
+        )
+        .await
+        .map_err(|e| after(e, &report.applied))?;
+        report.applied.push(AppliedMigration {
+            version: r.file.version.clone(),
+            name: r.file.name.clone(),
+            mode: outcome.mode,
+            attempts: outcome.attempts,
+            duration_ms: outcome.duration_ms,
+            dropped_invalid_indexes: outcome.dropped_invalid_indexes,
+            hooks: outcome.hooks,
+        });
+    }
+    Ok(report)
+}
+
+/// The pending migrations `options` selects, in order, each checked (its file, sidecar and
+/// hooks) before any runs; and how many pending ones are left for later.
+pub(super) fn plan_up<'f>(
+    session: &Session,
+    files: &'f [MigrationFile],
+    options: &UpOptions,
+    rows: &[LedgerRow],
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<Planned<'f>>, usize)> {
     let sums = checksums(files)?;
     let entries = status(files, &sums, &rows);
 
@@ -171,54 +213,17 @@ pub async fn up(
                 file.version, file.name
             ));
         }
-        ready.push(Ready {
+        ready.push(Planned {
             file,
             script,
             mode,
-            checksum: sums[&file.version].clone(),
+            checksum: Some(sums[&file.version].clone()),
             sidecar,
             hooks,
         });
     }
-
-    let mut report = UpReport {
-        database: session.target.dbname.clone(),
-        tracking_table: session.table.display(),
-        created_tracking_table: created,
-        applied: Vec::new(),
-        remaining: total_pending - ready.len(),
-        warnings,
-    };
-    for r in &ready {
-        let insert = table.insert_sql(&r.file.version, &r.file.name, &r.checksum, None);
-        let outcome = run(
-            &session.client,
-            &session.target,
-            &r.script,
-            r.mode,
-            &insert,
-            session.timeouts(&r.sidecar),
-            Some(Hooks {
-                list: &r.hooks,
-                context: hook_context(session, r.file, &r.script, "up", false),
-                project_root: &session.project_root,
-                label: format!("{}_{}", r.file.version, r.file.name),
-                progress: &options.progress,
-            }),
-        )
-        .await
-        .map_err(|e| after(e, &report.applied))?;
-        report.applied.push(AppliedMigration {
-            version: r.file.version.clone(),
-            name: r.file.name.clone(),
-            mode: outcome.mode,
-            attempts: outcome.attempts,
-            duration_ms: outcome.duration_ms,
-            dropped_invalid_indexes: outcome.dropped_invalid_indexes,
-            hooks: outcome.hooks,
-        });
-    }
-    Ok(report)
+    let remaining = total_pending - ready.len();
+    Ok((ready, remaining))
 }
 
 /// Say in the error which migrations of this run were applied before the failure.

@@ -15,9 +15,11 @@ use confiture_ops::migrate::up::{up, ChecksumPolicy, UpOptions};
 use confiture_ops::migrate::verify::verify;
 use confiture_ops::migrate::{migration_files, migrations_dir, Session};
 
-use crate::args::{ChecksumArg, GlobalArgs, LockArgs, MigrateCommand};
+use crate::args::{ChecksumArg, GlobalArgs, LockArgs, MigrateCommand, TrialArgs};
+use crate::commands::migrate_trial::run_trial;
 use crate::commands::{environment, project, target_args};
 use crate::output::{Output, Style};
+use confiture_ops::migrate::dry_run::Direction;
 
 pub async fn run(g: &GlobalArgs, command: &MigrateCommand, out: Output) -> Result<i32> {
     let project = project(g);
@@ -73,6 +75,20 @@ pub async fn run(g: &GlobalArgs, command: &MigrateCommand, out: Output) -> Resul
                 lock_wait: lock_wait(&a.lock)?,
                 progress,
             };
+            let wait = options.lock_wait;
+            if let Some(code) = run_trial(
+                &session,
+                &files,
+                &a.trial,
+                Direction::Up(options.clone()),
+                wait,
+                progress,
+                &out,
+            )
+            .await?
+            {
+                return Ok(code);
+            }
             let report = up(&session, &files, &options).await?;
             out.report(true, &report, || {
                 let mut t = warnings(&out, &report.warnings);
@@ -107,11 +123,23 @@ pub async fn run(g: &GlobalArgs, command: &MigrateCommand, out: Output) -> Resul
             });
             Ok(0)
         }
-        MigrateCommand::Down { steps, lock } => {
-            rollback(&session, &files, Selection::Steps(*steps), lock, out).await
+        MigrateCommand::Down { steps, lock, trial } => {
+            rollback(&session, &files, Selection::Steps(*steps), lock, trial, out).await
         }
-        MigrateCommand::DownTo { version, lock } => {
-            rollback(&session, &files, Selection::To(version.clone()), lock, out).await
+        MigrateCommand::DownTo {
+            version,
+            lock,
+            trial,
+        } => {
+            rollback(
+                &session,
+                &files,
+                Selection::To(version.clone()),
+                lock,
+                trial,
+                out,
+            )
+            .await
         }
         MigrateCommand::Status => {
             let report = migration_status(&session, &files).await?;
@@ -229,8 +257,22 @@ async fn rollback(
     files: &[confiture_core::migrate::files::MigrationFile],
     selection: Selection,
     lock: &LockArgs,
+    trial: &TrialArgs,
     out: Output,
 ) -> Result<i32> {
+    if let Some(code) = run_trial(
+        session,
+        files,
+        trial,
+        Direction::Down(selection.clone()),
+        lock_wait(lock)?,
+        progress,
+        &out,
+    )
+    .await?
+    {
+        return Ok(code);
+    }
     let report = down(session, files, &selection, lock_wait(lock)?, progress).await?;
     out.report(true, &report, || {
         let mut t = warnings(&out, &report.warnings);
@@ -298,7 +340,7 @@ fn lock_wait(lock: &LockArgs) -> Result<Option<Duration>> {
     }
 }
 
-fn warnings(out: &Output, list: &[String]) -> String {
+pub fn warnings(out: &Output, list: &[String]) -> String {
     list.iter()
         .map(|w| format!("{}: {w}\n", out.paint(Style::Warn, "warning")))
         .collect()

@@ -7,6 +7,7 @@ mod doctor;
 mod exit_codes;
 mod init;
 mod migrate;
+mod migrate_trial;
 
 use std::path::PathBuf;
 

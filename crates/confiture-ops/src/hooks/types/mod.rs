@@ -22,7 +22,13 @@ pub(crate) fn statements_of(text: &str) -> Option<Vec<String>> {
     let text = if trimmed.ends_with(';') {
         trimmed
     } else {
-        owned = format!("{trimmed}\n;");
+        // On its own line only when the text ends in a line comment, which would swallow it.
+        let last = trimmed.lines().last().unwrap_or_default();
+        owned = if last.contains("--") {
+            format!("{trimmed}\n;")
+        } else {
+            format!("{trimmed};")
+        };
         &owned
     };
     let parts = scan::split(text).ok()?;

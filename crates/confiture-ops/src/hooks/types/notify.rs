@@ -102,8 +102,12 @@ impl Notify {
         .await
         .map_err(|e| ConfitureError::new(codes::MIGRATE_HOOK_FAILED, format!("notify: {e}")))?
         .map_err(|e| {
+            let code = match e {
+                ureq::Error::Timeout(_) => codes::MIGRATE_HOOK_TIMEOUT,
+                _ => codes::MIGRATE_HOOK_FAILED,
+            };
             ConfitureError::new(
-                codes::MIGRATE_HOOK_FAILED,
+                code,
                 format!("POST to {shown} failed: {}", describe_error(&e)),
             )
         })?;

@@ -47,17 +47,17 @@ impl TestQueries {
                     Some(n) => c.dec.string(n, &format!("{path}.name"))?,
                     None => db::first_line(&sql),
                 };
-                let columns = match m.get("columns") {
-                    None => None,
-                    Some(n) => Some(match &n.value {
-                        Value::Seq(_) => c
-                            .dec
-                            .string_list(n, &format!("{path}.columns"))?
-                            .into_iter()
-                            .map(|name| (name, None))
-                            .collect(),
-                        Value::Map(entries) => {
-                            entries
+                let columns =
+                    match m.get("columns") {
+                        None => None,
+                        Some(n) => Some(match &n.value {
+                            Value::Seq(_) => c
+                                .dec
+                                .string_list(n, &format!("{path}.columns"))?
+                                .into_iter()
+                                .map(|name| (name, None))
+                                .collect(),
+                            Value::Map(entries) => entries
                                 .iter()
                                 .map(|(k, v)| {
                                     Ok((
@@ -68,16 +68,17 @@ impl TestQueries {
                                         )?),
                                     ))
                                 })
-                                .collect::<Result<Vec<_>>>()?
-                        }
-                        _ => return Err(c.error(
-                            Some(n),
-                            format!(
+                                .collect::<Result<Vec<_>>>()?,
+                            _ => {
+                                return Err(c.error(
+                                    Some(n),
+                                    format!(
                                 "'{path}.columns' must be a list of names or a mapping name: type"
                             ),
-                        )),
-                    }),
-                };
+                                ))
+                            }
+                        }),
+                    };
                 let min_rows = match m.get("min_rows") {
                     Some(n) => Some(c.dec.u64(n, &format!("{path}.min_rows"))?),
                     None => None,
