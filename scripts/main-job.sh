@@ -20,6 +20,7 @@ fi
 "$bin" -C "$demo" db start
 "$bin" -C "$demo" doctor
 "$bin" -C "$demo" build --order dependencies --apply --recreate
+"$bin" -C "$demo" migrate up --dry-run
 "$bin" -C "$demo" migrate up
 "$bin" -C "$demo" migrate status
 echo

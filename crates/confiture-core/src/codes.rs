@@ -85,7 +85,6 @@ codes! {
     MIGRATE_HOOK_FAILED = ("MIGRATE_017", Failure, "A migration hook failed; the migration was rolled back");
     MIGRATE_HOOK_TIMEOUT = ("MIGRATE_018", Failure, "A migration hook exceeded its timeout; the migration was rolled back");
     MIGRATE_HOOK_CONFIG = ("MIGRATE_019", InvalidInput, "A hook declaration is invalid (unknown type, bad config)");
-    MIGRATE_DRY_RUN_FAILED = ("MIGRATE_020", Failure, "A migration failed during --dry-run (nothing was kept)");
     // Generic
     IO_FAILED = ("IO_001", Failure, "File system operation failed");
     SQL_FAILED = ("SQL_001", Failure, "A SQL statement failed");

@@ -30,6 +30,10 @@ pub fn project_files() -> Vec<(&'static str, &'static str)> {
             "db/migrations/20260101000000_index_posts_published_at.down.sql",
             MIGRATION_DOWN_SQL,
         ),
+        (
+            "db/migrations/20260101000000_index_posts_published_at.yaml",
+            MIGRATION_SIDECAR,
+        ),
     ]
 }
 
@@ -146,6 +150,25 @@ CREATE INDEX posts_published_at_idx ON app.posts (published_at);
 // databases built before a change to that state. This one is in the schema files too.
 const MIGRATION_UP_SQL: &str = r#"-- Existing databases get the index the schema files now declare.
 CREATE INDEX IF NOT EXISTS posts_published_at_idx ON app.posts (published_at);
+"#;
+
+const MIGRATION_SIDECAR: &str = r#"# Hooks run inside the migration's transaction (docs/hooks.md).
+description: Index posts by publication date
+hooks:
+  before_ddl:
+    - type: capture_statistics
+      id: before
+      config: {tables: [app.posts]}
+  after_validation:
+    - type: verify_consistency
+      config:
+        checks:
+          - name: no post lost
+            sql: SELECT count(*) FROM app.posts
+            ratio_to: {captured: before, table: app.posts}
+            expected_ratio: 1.0
+  cleanup:
+    - type: analyze
 "#;
 
 const MIGRATION_DOWN_SQL: &str = r#"DROP INDEX IF EXISTS app.posts_published_at_idx;

@@ -297,7 +297,7 @@ mod tests {
         assert_eq!(err.hint.as_deref(), Some("did you mean 'after_ddl'?"));
         let err = decode("after_ddl:\n  - description: x\n", false).unwrap_err();
         assert_eq!(err.code.id, "CONFIG_011");
-        assert_eq!(err.location.unwrap().line, Some(2));
+        assert_eq!(err.location.clone().unwrap().line, Some(2));
         let err = decode(
             "after_ddl:\n  - type: analyze\n    when: {migration: '*_x'}\n",
             false,

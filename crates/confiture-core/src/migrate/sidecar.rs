@@ -162,4 +162,22 @@ mod tests {
         assert_eq!(parse_duration_ms("5 s"), Some(5_000));
         assert_eq!(parse_duration_ms("fast"), None);
     }
+
+    #[test]
+    fn the_vision_documents_shape_under_migration() {
+        let s = load_text("migration:\n  name: 003_add_user_analytics\n  description: analytics\n  hooks:\n    after_ddl:\n      - type: analyze\n  down_hooks:\n    cleanup:\n      - type: sql\n        config: {sql: SELECT 1}\n").unwrap();
+        assert_eq!(s.description.as_deref(), Some("analytics"));
+        assert_eq!(s.hooks.len(), 1);
+        assert_eq!(s.hooks[0].path, "migration.hooks.after_ddl[0]");
+        assert_eq!(s.down_hooks.len(), 1);
+        let err = load_text("migration:\n  hooks: {}\ndescription: x\n").unwrap_err();
+        assert_eq!(err.code.id, "CONFIG_005");
+        assert_eq!(err.location.clone().unwrap().line, Some(3));
+        let err = load_text("migration:\n  transactionl: false\n").unwrap_err();
+        assert!(
+            err.message.contains("migration.transactionl"),
+            "{}",
+            err.message
+        );
+    }
 }

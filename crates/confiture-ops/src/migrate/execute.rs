@@ -460,19 +460,20 @@ async fn run_hooked_transaction(
             }
             if let Err((index, e)) = pipeline(client, &texts).await {
                 let statement = index.checked_sub(offset).filter(|i| *i < n);
-                if has_on_error && !(is_lock_timeout(&e) && attempt <= timeouts.retries) {
-                    if client
+                let retrying = is_lock_timeout(&e) && attempt <= timeouts.retries;
+                if has_on_error
+                    && !retrying
+                    && client
                         .batch_execute("ROLLBACK TO SAVEPOINT confiture_ddl")
                         .await
                         .is_ok()
-                    {
-                        let message = target.redact(
-                            &e.as_db_error()
-                                .map(|d| d.message().to_string())
-                                .unwrap_or_else(|| e.to_string()),
-                        );
-                        runner.on_error(list, None, None, &message).await;
-                    }
+                {
+                    let message = target.redact(
+                        &e.as_db_error()
+                            .map(|d| d.message().to_string())
+                            .unwrap_or_else(|| e.to_string()),
+                    );
+                    runner.on_error(list, None, None, &message).await;
                 }
                 return Err(match statement {
                     Some(i) => Failure::Statement(i, e),

@@ -126,7 +126,7 @@ pub(super) fn plan_up<'f>(
     warnings: &mut Vec<String>,
 ) -> Result<(Vec<Planned<'f>>, usize)> {
     let sums = checksums(files)?;
-    let entries = status(files, &sums, &rows);
+    let entries = status(files, &sums, rows);
 
     let mismatched: Vec<String> = entries
         .iter()

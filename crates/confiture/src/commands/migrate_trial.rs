@@ -2,6 +2,7 @@
 
 use confiture_core::error::Result;
 use confiture_core::migrate::files::MigrationFile;
+use confiture_core::migrate::hook_decl::Phase;
 use confiture_ops::migrate::dry_run::probe::Effects;
 use confiture_ops::migrate::dry_run::{dry_run, Direction, DryRunOptions, DryRunReport};
 use confiture_ops::migrate::preview::preview;
@@ -73,9 +74,37 @@ fn render(out: &Output, r: &DryRunReport) -> String {
     ));
     for m in &r.migrations {
         t.push_str(&format!(
-            "\n{}_{} ({:?}, {:.0} ms)\n",
-            m.version, m.name, m.mode, m.duration_ms
+            "\n{}_{} ({}, {:.0} ms)\n",
+            m.version,
+            m.name,
+            match m.mode {
+                confiture_ops::migrate::execute::Mode::Transaction => "one transaction",
+                confiture_ops::migrate::execute::Mode::Autocommit => "autocommit",
+            },
+            m.duration_ms
         ));
+        // In the order they ran: the hooks before the DDL, the statements, the hooks after.
+        let hooks = |phases: &[Phase], t: &mut String| {
+            for h in m.hooks.iter().filter(|h| phases.contains(&h.result.phase)) {
+                let mut what = vec![h.result.status.to_string()];
+                if let Some(rows) = h.result.rows {
+                    what.push(format!("{rows} row(s)"));
+                }
+                t.push_str(&format!(
+                    "  hook {} {} ({}): {}, {:.1} ms\n",
+                    h.result.phase.name(),
+                    h.result.id,
+                    h.result.kind,
+                    what.join(", "),
+                    h.result.duration_ms
+                ));
+                t.push_str(&effects_lines(&h.effects, "      "));
+                for note in &h.result.notes {
+                    t.push_str(&format!("      {note}\n"));
+                }
+            }
+        };
+        hooks(&[Phase::BeforeValidation, Phase::BeforeDdl], &mut t);
         for s in &m.statements {
             t.push_str(&format!(
                 "  statement {} (line {}): {:.1} ms  {}\n",
@@ -89,24 +118,15 @@ fn render(out: &Output, r: &DryRunReport) -> String {
                 ));
             }
         }
-        for h in &m.hooks {
-            let mut what = vec![h.result.status.to_string()];
-            if let Some(rows) = h.result.rows {
-                what.push(format!("{rows} row(s)"));
-            }
-            t.push_str(&format!(
-                "  hook {} {} ({}): {}, {:.1} ms\n",
-                h.result.phase.name(),
-                h.result.id,
-                h.result.kind,
-                what.join(", "),
-                h.result.duration_ms
-            ));
-            t.push_str(&effects_lines(&h.effects, "      "));
-            for note in &h.result.notes {
-                t.push_str(&format!("      {note}\n"));
-            }
-        }
+        hooks(
+            &[
+                Phase::AfterDdl,
+                Phase::AfterValidation,
+                Phase::Cleanup,
+                Phase::OnError,
+            ],
+            &mut t,
+        );
         let held = strongest(&m.locks_held);
         if !held.is_empty() {
             t.push_str(&format!("  locks held until COMMIT: {}\n", held.join(", ")));

@@ -226,7 +226,7 @@ impl VerifyConsistency {
 
 fn load_check(c: &Config<'_>, item: &Node, path: &str) -> Result<Check> {
     let mut m = c.dec.map(item, path)?;
-    let sql = match m.get("sql").or_else(|| None) {
+    let sql = match m.get("sql") {
         Some(n) => c.dec.string(n, &format!("{path}.sql"))?,
         None => return Err(c.error(Some(item), format!("'{path}' has no 'sql'"))),
     };
