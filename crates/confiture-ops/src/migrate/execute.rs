@@ -216,7 +216,7 @@ pub async fn run(
     Ok(outcome)
 }
 
-fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
+pub(super) fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
     e.code().map(|c| c.code()) == Some("55P03")
 }
 
@@ -578,7 +578,7 @@ async fn pipeline(
 }
 
 /// A failure outside the file's statements (COMMIT, the tracking row), at the migration file.
-fn outside_statement(
+pub(super) fn outside_statement(
     script: &Script,
     what: &str,
     e: &tokio_postgres::Error,
@@ -617,7 +617,7 @@ fn failed_statement(
     statement_error(&failed, e, target, codes::MIGRATE_STATEMENT_FAILED, "")
 }
 
-fn lock_timeout_error(
+pub(super) fn lock_timeout_error(
     script: &Script,
     statement: Option<usize>,
     e: &tokio_postgres::Error,

@@ -131,6 +131,13 @@ fn render(out: &Output, r: &DryRunReport) -> String {
         if !held.is_empty() {
             t.push_str(&format!("  locks held until COMMIT: {}\n", held.join(", ")));
         }
+        if !m.earlier_locks_on.is_empty() {
+            t.push_str(&format!(
+                "  {} {} already locked by an earlier migration of this dry-run: this one's own locks on it are not seen (dry-run it alone with --target to see them)\n",
+                out.paint(Style::Warn, "note:"),
+                m.earlier_locks_on.join(", ")
+            ));
+        }
         for n in &m.not_executed {
             t.push_str(&format!(
                 "  {} statement {} (line {}): {}  {}\n",

@@ -1095,9 +1095,7 @@ fn on_error_hooks_run_after_a_failing_migration_statement() {
         "neither the statement's nor the hook's table"
     );
     assert_eq!(versions(&db.url), Vec::<String>::new());
-    // BUG: the context's error.message is "db error" (the Display of tokio_postgres::Error),
-    // not the server's message: crates/confiture-ops/src/migrate/execute.rs,
-    // run_hooked_transaction, builds it with `target.redact(&e.to_string())`.
+    // The server's message, not the driver's "db error".
     assert_contains(
         text(&cx["error"], "message"),
         "invalid input syntax for type integer",
@@ -1648,9 +1646,6 @@ fn a_notify_hook_without_an_answer_within_its_timeout_fails_with_migrate_018() {
     );
     assert_eq!(tables(&db.url), "");
     assert_eq!(versions(&db.url), Vec::<String>::new());
-    // BUG: a notify hook past its declared `timeout` fails with MIGRATE_017 ("POST to … failed:
-    // no answer within the timeout"), where sql and command hooks past theirs give MIGRATE_018:
-    // crates/confiture-ops/src/hooks/types/notify.rs returns MIGRATE_HOOK_FAILED for
-    // ureq::Error::Timeout, and runner.rs `wrap` only maps MIGRATE_HOOK_TIMEOUT or SQLSTATE 57014.
+    // Like sql and command hooks past their timeout.
     assert_eq!(e["code"], "MIGRATE_018", "{e:#}");
 }

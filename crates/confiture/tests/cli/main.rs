@@ -8,6 +8,7 @@ mod cli_basics;
 mod config_errors;
 mod db_cluster;
 mod doctor;
+mod dry_run;
 mod hooks;
 mod migrate;
 mod redaction;

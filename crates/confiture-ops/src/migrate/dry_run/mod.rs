@@ -18,7 +18,7 @@ use confiture_sql::autocommit::TxNeed;
 use serde::Serialize;
 
 use super::down::{plan_down, Selection};
-use super::execute::Mode;
+use super::execute::{is_lock_timeout, lock_timeout_error, outside_statement, Mode};
 use super::up::{plan_up, UpOptions};
 use super::{hook_context, Planned, Session};
 use crate::hooks::context::HookResult;
@@ -82,6 +82,11 @@ pub struct MigrationRun {
     /// Every lock on an existing relation the migration holds at its end: in a real run they
     /// are all held until COMMIT, whichever statement took them.
     pub locks_held: Vec<probe::Lock>,
+    /// Relations this migration names that earlier migrations of the same dry-run had already
+    /// locked: its own locks on them cannot be seen (a transaction holds its locks to the end).
+    /// Dry-run it alone (`--target`) to see them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier_locks_on: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -232,7 +237,9 @@ async fn run_all(
             hooks: Vec::new(),
             not_executed: Vec::new(),
             locks_held: Vec::new(),
+            earlier_locks_on: earlier_locks_on(p, &snap, &original),
         };
+        let locks_at_start = snap.locks.clone();
         let outcome = async {
             for phase in [Phase::BeforeValidation, Phase::BeforeDdl] {
                 run_hooks(
@@ -269,24 +276,18 @@ async fn run_all(
                 let result = client.simple_query(sql).await;
                 let duration_ms = ms(t0);
                 if let Err(e) = result {
-                    if let Some(db) = e.as_db_error() {
-                        if db.code().code().starts_with("23") {
-                            report.constraint_violations.push(Violation {
-                                migration: label.clone(),
-                                constraint: db.constraint().map(str::to_string),
-                                table: db.table().map(str::to_string),
-                                message: target.redact(db.message()),
-                            });
-                        }
-                    }
-                    let failed = Failed {
-                        file: &p.script.file,
-                        index: i,
-                        sql,
-                        generated: false,
+                    record_violation(report, &label, &e, target);
+                    let err = if is_lock_timeout(&e) {
+                        lock_timeout_error(&p.script, Some(i), &e, target, 1, timeouts, p.mode)
+                    } else {
+                        let failed = Failed {
+                            file: &p.script.file,
+                            index: i,
+                            sql,
+                            generated: false,
+                        };
+                        statement_error(&failed, &e, target, codes::MIGRATE_STATEMENT_FAILED, "")
                     };
-                    let err =
-                        statement_error(&failed, &e, target, codes::MIGRATE_STATEMENT_FAILED, "");
                     if has_on_error
                         && client
                             .batch_execute("ROLLBACK TO SAVEPOINT confiture_ddl")
@@ -347,16 +348,49 @@ async fn run_all(
                 )
                 .await?;
             }
+            // What COMMIT would check: deferred constraints and constraint triggers. In a
+            // savepoint rolled back afterwards, so the next migration starts with them deferred
+            // again, as in a transaction of its own.
+            if let Err(e) = client
+                .batch_execute("SAVEPOINT confiture_commit; SET CONSTRAINTS ALL IMMEDIATE")
+                .await
+            {
+                let _ = client
+                    .batch_execute("ROLLBACK TO SAVEPOINT confiture_commit")
+                    .await;
+                record_violation(report, &label, &e, target);
+                return Err(outside_statement(
+                    &p.script,
+                    "at COMMIT: a deferred constraint or trigger failed",
+                    &e,
+                    target,
+                ));
+            }
+            let _ = client
+                .batch_execute(
+                    "ROLLBACK TO SAVEPOINT confiture_commit; RELEASE SAVEPOINT confiture_commit",
+                )
+                .await;
             Ok::<(), ConfitureError>(())
         }
         .await;
+        // A `SET` in one migration does not reach the next one (as after each real migration).
+        let _ = client
+            .batch_execute("RESET ALL; SET client_connection_check_interval = '1s'")
+            .await;
         run.duration_ms = ms(started);
         run.locks_held = snap
             .locks
             .iter()
-            .filter(|((oid, _), _)| original.relations.contains_key(oid))
-            .map(|((_, mode), relation)| probe::Lock {
-                relation: relation.clone(),
+            .filter(|(key, _)| {
+                original.relations.contains_key(&key.0) && !locks_at_start.contains_key(key)
+            })
+            .map(|((oid, mode), relation)| probe::Lock {
+                // A relation dropped since is named from the catalog read at the start.
+                relation: match original.relations.get(oid) {
+                    Some(r) if relation.parse::<i64>().is_ok() => r.2.clone(),
+                    _ => relation.clone(),
+                },
                 mode: mode.clone(),
                 new_relation: false,
             })
@@ -369,6 +403,19 @@ async fn run_all(
             ) {
                 return Err(err);
             }
+            // A hook that hit a constraint (its cause carries the SQLSTATE).
+            if err.code == codes::MIGRATE_HOOK_FAILED
+                && err.details["cause"]["sqlstate"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("23"))
+            {
+                report.constraint_violations.push(Violation {
+                    migration: label.clone(),
+                    constraint: None,
+                    table: None,
+                    message: err.message.clone(),
+                });
+            }
             let mut env = err.to_envelope();
             env["migration"] = serde_json::json!(label);
             report.failure = Some(env);
@@ -377,6 +424,56 @@ async fn run_all(
         }
     }
     Ok(())
+}
+
+fn record_violation(
+    report: &mut DryRunReport,
+    label: &str,
+    e: &tokio_postgres::Error,
+    target: &confiture_pg::ConnTarget,
+) {
+    if let Some(db) = e.as_db_error() {
+        if db.code().code().starts_with("23") {
+            report.constraint_violations.push(Violation {
+                migration: label.to_string(),
+                constraint: db.constraint().map(str::to_string),
+                table: db.table().map(str::to_string),
+                message: target.redact(db.message()),
+            });
+        }
+    }
+}
+
+/// Relations `p` names that the dry-run already holds locks on when it starts.
+fn earlier_locks_on(p: &Planned<'_>, snap: &Snapshot, original: &Catalog) -> Vec<String> {
+    use confiture_sql::names::{Kind, ObjectName};
+    use confiture_sql::relations::{relations_named, same_relation};
+    let locked: Vec<(ObjectName, &str)> = snap
+        .locks
+        .iter()
+        .filter(|((oid, _), _)| original.relations.contains_key(oid))
+        .map(|(_, name)| {
+            let object = match name.split_once('.') {
+                Some((s, n)) => ObjectName::new(Kind::Relation, Some(s), n),
+                None => ObjectName::new(Kind::Relation, None, name),
+            };
+            (object, name.as_str())
+        })
+        .collect();
+    if locked.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for i in 0..p.script.file.statements.len() {
+        for named in relations_named(p.script.file.statement_text(i)) {
+            for (object, name) in &locked {
+                if same_relation(&named, object) && !out.iter().any(|o| o == name) {
+                    out.push(name.to_string());
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Run the hooks of `phase` one by one, measuring each.

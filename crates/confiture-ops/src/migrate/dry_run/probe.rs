@@ -231,8 +231,18 @@ pub fn effects(
     }
     for ((oid, mode), name) in &after.locks {
         if !before.locks.contains_key(&(*oid, mode.clone())) {
+            // A relation the statement dropped is gone from pg_class: name it from the
+            // catalog read before the statement.
+            let known = catalogs
+                .and_then(|(old, _)| old.relations.get(oid))
+                .or_else(|| original.relations.get(oid))
+                .map(|r| r.2.clone());
+            let relation = match known {
+                Some(n) if name.parse::<i64>().is_ok() => n,
+                _ => name.clone(),
+            };
             e.locks.push(Lock {
-                relation: name.clone(),
+                relation,
                 mode: mode.clone(),
                 new_relation: !original.relations.contains_key(oid),
             });

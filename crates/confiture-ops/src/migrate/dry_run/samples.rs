@@ -59,16 +59,32 @@ impl<'s> Sampler<'s> {
         // command id (`cmin`) among them. In a savepoint: an error here must not abort the
         // dry-run's transaction.
         let sql = format!(
-            "SAVEPOINT confiture_sample; WITH ours AS (SELECT to_jsonb(t) AS confiture_row, t.cmin::text::bigint AS confiture_cmin FROM {} t WHERE to_regclass({name}) IS NOT NULL AND t.xmin::text::bigint >= (pg_current_xact_id()::text::bigint % 4294967296)) SELECT confiture_row::text FROM ours WHERE confiture_cmin = (SELECT max(confiture_cmin) FROM ours) LIMIT {}; RELEASE SAVEPOINT confiture_sample",
+            "SAVEPOINT confiture_sample; WITH ours AS (SELECT to_jsonb(t) AS confiture_row, t.cmin::text::bigint AS confiture_cmin FROM {} t WHERE to_regclass({name}) IS NOT NULL AND t.xmin::text::bigint >= (pg_current_xact_id()::text::bigint % 4294967296)) SELECT confiture_row::text FROM ours WHERE confiture_cmin = (SELECT max(confiture_cmin) FROM ours) LIMIT {}",
             qualified(table),
             self.rows
         );
-        let Ok(rows) = client.simple_query(&sql).await else {
-            let _ = client
-                .batch_execute(
-                    "ROLLBACK TO SAVEPOINT confiture_sample; RELEASE SAVEPOINT confiture_sample",
+        let rows = client.simple_query(&sql).await;
+        let key: Vec<String> = match &rows {
+            Ok(_) => client
+                .query_opt(
+                    "SELECT array_agg(a.attname::text ORDER BY k.n) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE i.indrelid = to_regclass($1) AND i.indisprimary",
+                    &[&table],
                 )
-                .await;
+                .await
+                .ok()
+                .flatten()
+                .and_then(|r| r.get::<_, Option<Vec<String>>>(0))
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        // Rolled back, not released: the locks sampling took go with the savepoint, so the
+        // next statement's locks are its own.
+        let _ = client
+            .batch_execute(
+                "ROLLBACK TO SAVEPOINT confiture_sample; RELEASE SAVEPOINT confiture_sample",
+            )
+            .await;
+        let Ok(rows) = rows else {
             return Vec::new();
         };
         let after: Vec<serde_json::Value> = rows
@@ -83,16 +99,6 @@ impl<'s> Sampler<'s> {
         if after.is_empty() {
             return Vec::new();
         }
-        let key: Vec<String> = client
-            .query_opt(
-                "SELECT array_agg(a.attname::text ORDER BY k.n) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE i.indrelid = to_regclass($1) AND i.indisprimary",
-                &[&table],
-            )
-            .await
-            .ok()
-            .flatten()
-            .and_then(|r| r.get::<_, Option<Vec<String>>>(0))
-            .unwrap_or_default();
         let mut before = vec![serde_json::Value::Null; after.len()];
         if !key.is_empty() {
             if self.outside.is_none() {
