@@ -4,8 +4,8 @@ Stdlib only. Called by bench/hooks/run.sh, which builds the binary and starts th
 see the header of run.sh and bench/hooks/README.md for what is measured and how.
 
     bench.py --confiture BIN --pg-bin DIR --port PORT --work DIR
-             [--hook-rounds 30] [--hook-warmup 3] [--big-rounds 10] [--big-warmup 1]
-             [--flow-rounds 2] [--rows 1000000] [--only hooks,dryrun]
+             [--hook-rounds 100] [--hook-warmup 3] [--big-rounds 20] [--big-warmup 1]
+             [--flow-rounds 3] [--rows 1000000] [--only hooks,dryrun]
              [--target-hooks 1.1] [--target-dry-ratio 1.05] [--target-dry-ms 50]
              [--target-estimate 0.15]
 
@@ -72,6 +72,25 @@ def write(path: str, text: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def load() -> str:
+    with open("/proc/loadavg") as f:
+        return "load average " + " ".join(f.read().split()[:3])
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs: how busy the machine was over a section, by
+    everything (this benchmark and its server included)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]  # idle + iowait
+    return sum(v) - idle, sum(v)
+
+
+def busy_since(t0: tuple[int, int]) -> str:
+    b, t = cpu_ticks()
+    return f"CPU busy {100.0 * (b - t0[0]) / max(1, t - t0[1]):.0f}% (all processes, all CPUs)"
 
 
 def med(xs):
@@ -150,6 +169,17 @@ HOOK_VARIANTS = {  # name -> (database, sidecar or None, label)
 }
 
 
+def round_trip(a, pg: Pg) -> str:
+    """Context for the analysis: the mean latency of one client/server round trip on this
+    machine right now (simple protocol, one connection, SELECT 1), as pgbench sees it."""
+    script = os.path.join(a.work, "select1.sql")
+    write(script, "SELECT 1;\n")
+    out = run([os.path.join(a.pg_bin, "pgbench"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-n",
+               "-f", script, "-t", "3000", "postgres"], "pgbench SELECT 1").stdout.decode()
+    lat = [l.split("=")[1].strip() for l in out.splitlines() if l.startswith("latency average")]
+    return lat[0] if lat else "?"
+
+
 def bench_hooks(a, pg: Pg, res: dict) -> None:
     projs = {}
     for v, (db, sidecar, _) in HOOK_VARIANTS.items():
@@ -162,10 +192,12 @@ def bench_hooks(a, pg: Pg, res: dict) -> None:
         projs[v] = root
     up = lambda v: [a.confiture, "migrate", "up", "--format", "json", "-C", projs[v], "--env", "local"]
     down = lambda v: [a.confiture, "migrate", "down", "--format", "json", "-C", projs[v], "--env", "local"]
-    print(f"== 1. hook overhead: {a.hook_warmup} warm-up + {a.hook_rounds} rounds of "
+    print(f"== 1. hook overhead ({load()}): {a.hook_warmup} warm-up + {a.hook_rounds} rounds of "
           f"{', '.join(HOOK_VARIANTS)} (migrate up timed, migrate down untimed after each)")
     for v in HOOK_VARIANTS:
         print(f"   {v:<5} {shlex.join(up(v))}")
+    rt_before = round_trip(a, pg)
+    ticks = cpu_ticks()
     wall = {v: [] for v in HOOK_VARIANTS}
     inproc = {v: [] for v in HOOK_VARIANTS}
     hook_ms = {v: [] for v in HOOK_VARIANTS}
@@ -186,12 +218,16 @@ def bench_hooks(a, pg: Pg, res: dict) -> None:
                 inproc[v].append(applied[0]["duration_ms"])
                 hook_ms[v].append(sum(h["duration_ms"] for h in hooks))
             run(down(v), f"hooks/{v}: migrate down")
-        if r + 1 == a.hook_warmup or (r >= a.hook_warmup and (r - a.hook_warmup + 1) % 10 == 0):
+        if r + 1 == a.hook_warmup or (r >= a.hook_warmup and (r - a.hook_warmup + 1) % 25 == 0):
             done = r + 1 - a.hook_warmup
             print("   warm-up done" if done == 0 else f"   {done}/{a.hook_rounds} rounds, medians so far: "
                   + "  ".join(f"{v} {med(wall[v]):.1f} ms" for v in HOOK_VARIANTS))
     res["hooks"] = {v: {"label": HOOK_VARIANTS[v][2], "wall_ms": wall[v], "applied_ms": inproc[v],
                         "hooks_ms": hook_ms[v]} for v in HOOK_VARIANTS}
+    res["hooks_busy"] = busy_since(ticks)
+    print(f"   during these rounds: {res['hooks_busy']}, {load()}")
+    res["round_trip"] = f"{rt_before} before, {round_trip(a, pg)} after"
+    print(f"   one round trip (pgbench, SELECT 1, 3000 in one connection): {res['round_trip']}")
 
 
 # ------------------------------------------------------------------ 2/3. dry-run
@@ -223,7 +259,7 @@ def bench_dryrun(a, pg: Pg, res: dict) -> None:
         f"{BIG_VERSION}_rewrite_big.down.sql": BIG_DOWN,
     })
     base = [a.confiture, "migrate", "up", "--format", "json", "-C", root, "--env", "local"]
-    print(f"== 2./3. dry-run: template {tpl} = {a.rows} rows in big(id int PRIMARY KEY, v int), "
+    print(f"== 2./3. dry-run ({load()}): template {tpl} = {a.rows} rows in big(id int PRIMARY KEY, v int), "
           f"applied by confiture (migration {SETUP_VERSION}), then VACUUM (FREEZE, ANALYZE)")
     pg.sql("postgres", f"DROP DATABASE IF EXISTS {db}", f"DROP DATABASE IF EXISTS {tpl}", f"CREATE DATABASE {tpl}")
     t0 = time.perf_counter()
@@ -249,6 +285,7 @@ def bench_dryrun(a, pg: Pg, res: dict) -> None:
         if m["version"] != BIG_VERSION or len(m["statements"]) != 3:
             fail(f"dry-run ran {m['version']} with {len(m['statements'])} statements", dry_cmd)
         return {"wall_ms": ms, "estimate_ms": doc["estimate"]["ms"], "confidence": doc["estimate"]["confidence"],
+                "low_ms": doc["estimate"]["low_ms"], "high_ms": doc["estimate"]["high_ms"],
                 "migration_ms": m["duration_ms"], "statements_ms": [s["duration_ms"] for s in m["statements"]],
                 "wal_bytes": doc.get("wal_bytes")}
 
@@ -275,6 +312,7 @@ def bench_dryrun(a, pg: Pg, res: dict) -> None:
             fail(f"after the dry-run: ledger row / column c / sum(v) = {got}, expected {want}", dry_cmd)
 
     pairs = []
+    ticks = cpu_ticks()
     print(f"   {a.big_warmup} warm-up + {a.big_rounds} rounds; each run on a fresh copy of the template "
           "(untimed: DROP DATABASE, CREATE DATABASE ... TEMPLATE, CHECKPOINT); order alternates")
     for r in range(a.big_warmup + a.big_rounds):
@@ -290,7 +328,8 @@ def bench_dryrun(a, pg: Pg, res: dict) -> None:
               f"real wall {x['wall_ms']:.0f} ms (applied {x['applied_ms']:.0f}); estimate error {err * 100:+.1f}%")
         if r >= a.big_warmup:
             pairs.append({"first": "dry" if r % 2 == 0 else "real", "dry": d, "real": x})
-    res["dryrun"] = {"rows": a.rows, "pairs": pairs}
+    res["dryrun"] = {"rows": a.rows, "pairs": pairs, "busy": busy_since(ticks)}
+    print(f"   during these rounds: {res['dryrun']['busy']}, {load()}")
 
     # What a user does: dry-run, then the real run on the same database (informational).
     flows = []
@@ -350,6 +389,8 @@ def report(a, res: dict) -> bool:
             rows.append((f"ratio {v} / plain", f"{rw:.3f}x", f"{dw:+.2f} ms", f"{ra:.2f}x", f"{da:+.2f} ms",
                          verdict(ok, f"wall <= {a.target_hooks}x") + ("" if v == "sql5" else ", informational")))
         table(rows, ("measurement", "wall ms", "min-max / diff", "applied ms", "hooks ms", "result"), {1, 2, 3, 4})
+        print(f"per sql hook (sql5): {med(h['sql5']['hooks_ms']) / 5:.2f} ms in-process (its SAVEPOINT, SQL and RELEASE "
+              f"are 3 round trips); one round trip (pgbench SELECT 1): {res.get('round_trip', '?')}")
     if "dryrun" in res:
         ps = res["dryrun"]["pairs"]
         dw = [p["dry"]["wall_ms"] for p in ps]
@@ -393,9 +434,25 @@ def report(a, res: dict) -> bool:
               f"(median |error| {med([abs(e) for e in errs]) * 100:.1f}%, range {min(errs) * 100:+.1f}% .. "
               f"{max(errs) * 100:+.1f}%, {within}/{len(errs)} runs within ±{a.target_estimate * 100:.0f}%) "
               f"-> {verdict(ok3, f'median within ±{a.target_estimate * 100:.0f}%')}")
+        inside = sum(p["dry"]["low_ms"] <= p["real"]["applied_ms"] <= p["dry"]["high_ms"] for p in ps)
+        conf = sorted({p["dry"]["confidence"] for p in ps})
+        print(f"real run inside the dry-run's reported range [low_ms, high_ms] (±10 %): {inside}/{len(ps)} "
+              f"(confidence: {', '.join(conf)})")
         print(f"median error vs real wall time:        {med(errs_w) * 100:+.1f}% "
               f"(median |error| {med([abs(e) for e in errs_w]) * 100:.1f}%)")
         print(f"median estimate / median real applied: {med(est) / med(ra):.3f}")
+        # The noise floor: how well one real run predicts another on the same state.
+        spread = lambda xs: [(x - med(xs)) / med(xs) for x in xs]
+        sr, sd = spread(ra), spread(est)
+        print(f"run-to-run spread on identical state (x_i - median) / median: real applied "
+              f"{min(sr) * 100:+.1f}% .. {max(sr) * 100:+.1f}% (median |.| {med([abs(x) for x in sr]) * 100:.1f}%, "
+              f"{sum(abs(x) <= a.target_estimate for x in sr)}/{len(sr)} within ±{a.target_estimate * 100:.0f}%); "
+              f"dry estimate {min(sd) * 100:+.1f}% .. {max(sd) * 100:+.1f}% (median |.| {med([abs(x) for x in sd]) * 100:.1f}%)")
+        parts = list(zip(*[p["dry"]["statements_ms"] for p in ps]))
+        print("dry-run statements, median ms: " + ", ".join(
+            f"{n} {med(list(x)):.0f} ({min(x):.0f}-{max(x):.0f})" for n, x in zip(("UPDATE", "ADD COLUMN", "CREATE INDEX"), parts)))
+        print(f"median real applied - median estimate = {med(ra) - med(est):+.0f} ms (the estimate leaves out "
+              "BEGIN/SET LOCAL, the tracking-row INSERT and COMMIT, which the real run's duration includes)")
     if res.get("flow"):
         print("\nuser flow (informational): dry-run then migrate up on the same database")
         rows = []
@@ -415,11 +472,11 @@ def main() -> int:
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--only", default="hooks,dryrun")
-    ap.add_argument("--hook-rounds", type=int, default=30)
+    ap.add_argument("--hook-rounds", type=int, default=100)
     ap.add_argument("--hook-warmup", type=int, default=3)
-    ap.add_argument("--big-rounds", type=int, default=10)
+    ap.add_argument("--big-rounds", type=int, default=20)
     ap.add_argument("--big-warmup", type=int, default=1)
-    ap.add_argument("--flow-rounds", type=int, default=2)
+    ap.add_argument("--flow-rounds", type=int, default=3)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--target-hooks", type=float, default=1.1)
     ap.add_argument("--target-dry-ratio", type=float, default=1.05)
@@ -440,7 +497,7 @@ def main() -> int:
         bench_dryrun(a, pg, res)
     with open(os.path.join(a.work, "results.json"), "w") as f:
         json.dump(res, f, indent=1)
-    print(f"\n(measurements took {time.perf_counter() - t0:.0f} s; raw results: {a.work}/results.json)")
+    print(f"\n(measurements took {time.perf_counter() - t0:.0f} s, {load()} at the end; raw results: {a.work}/results.json)")
     failed = report(a, res)
     return 2 if failed else 0
 

@@ -24,11 +24,12 @@
 #
 # Environment:
 #   CONFITURE     our binary (default: REPO/target/release/confiture, built with
-#                 `cargo build --release -p confiture` when missing, or always with BUILD=1)
+#                 `cargo build --release -p confiture` when missing, or always with BUILD=1;
+#                 a warning is printed when sources under crates/ are newer than it)
 #   ONLY          hooks,dryrun (default both)
-#   HOOK_ROUNDS   timed rounds of 1. (default 30); HOOK_WARMUP untimed rounds first (default 3)
-#   BIG_ROUNDS    timed rounds of 2./3. (default 10); BIG_WARMUP untimed first (default 1)
-#   FLOW_ROUNDS   rounds of the user-flow measurement (default 2; 0 to skip)
+#   HOOK_ROUNDS   timed rounds of 1. (default 100); HOOK_WARMUP untimed rounds first (default 3)
+#   BIG_ROUNDS    timed rounds of 2./3. (default 20); BIG_WARMUP untimed first (default 1)
+#   FLOW_ROUNDS   rounds of the user-flow measurement (default 3; 0 to skip)
 #   ROWS          rows of the big table (default 1000000)
 #   TARGET_HOOKS (1.1) TARGET_DRY_RATIO (1.05) TARGET_DRY_MS (50) TARGET_ESTIMATE (0.15)
 #   PG_BIN        PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
@@ -44,11 +45,11 @@ REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 CONFITURE=${CONFITURE:-$REPO/target/release/confiture}
 BUILD=${BUILD:-0}
 ONLY=${ONLY:-hooks,dryrun}
-HOOK_ROUNDS=${HOOK_ROUNDS:-30}
+HOOK_ROUNDS=${HOOK_ROUNDS:-100}
 HOOK_WARMUP=${HOOK_WARMUP:-3}
-BIG_ROUNDS=${BIG_ROUNDS:-10}
+BIG_ROUNDS=${BIG_ROUNDS:-20}
 BIG_WARMUP=${BIG_WARMUP:-1}
-FLOW_ROUNDS=${FLOW_ROUNDS:-2}
+FLOW_ROUNDS=${FLOW_ROUNDS:-3}
 ROWS=${ROWS:-1000000}
 TARGET_HOOKS=${TARGET_HOOKS:-1.1}
 TARGET_DRY_RATIO=${TARGET_DRY_RATIO:-1.05}
@@ -100,7 +101,12 @@ if [[ $BUILD == 1 || ! -x $CONFITURE ]]; then
         die "CONFITURE=$CONFITURE is not an executable"
     fi
 fi
-echo "== $("$CONFITURE" --version) ($CONFITURE, built $(date -r "$CONFITURE" '+%Y-%m-%d %H:%M'))"
+REV=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -n $(cd "$REPO" && git status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null) ]] && REV+=" + uncommitted changes"
+echo "== $("$CONFITURE" --version) ($CONFITURE, built $(date -r "$CONFITURE" '+%Y-%m-%d %H:%M:%S'); source: $REV)"
+if [[ -n $(find "$REPO/crates" "$REPO/Cargo.lock" -newer "$CONFITURE" \( -name '*.rs' -o -name 'Cargo.*' \) -print -quit 2>/dev/null) ]]; then
+    echo "   WARNING: sources are newer than the binary: BUILD=1 rebuilds it first" >&2
+fi
 
 # ---------------------------------------------------------------- the server
 PGDIR=$(mktemp -d /tmp/confiture-hooks-bench-pg.XXXXXX)

@@ -85,6 +85,9 @@ codes! {
     MIGRATE_HOOK_FAILED = ("MIGRATE_017", Failure, "A migration hook failed; the migration was rolled back");
     MIGRATE_HOOK_TIMEOUT = ("MIGRATE_018", Failure, "A migration hook exceeded its timeout; the migration was rolled back");
     MIGRATE_HOOK_CONFIG = ("MIGRATE_019", InvalidInput, "A hook declaration is invalid (unknown type, bad config)");
+    SCHEMA_DRIFT = ("SCHEMA_001", GateFailed, "The database differs from its schema files (drift)");
+    SCHEMA_PREFLIGHT_FAILED = ("SCHEMA_002", GateFailed, "Preflight failed: the pending migrations fail, or do not produce the schema files");
+    SCHEMA_BAD_SOURCE = ("SCHEMA_003", InvalidInput, "A schema source (environment, DSN or directory) cannot be used");
     // Generic
     IO_FAILED = ("IO_001", Failure, "File system operation failed");
     SQL_FAILED = ("SQL_001", Failure, "A SQL statement failed");

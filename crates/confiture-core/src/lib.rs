@@ -7,9 +7,11 @@ pub mod config;
 pub mod dsn;
 pub mod error;
 pub mod exit;
+pub mod ident;
 pub mod migrate;
 pub mod redact;
 pub mod scaffold;
+pub mod schema;
 pub mod yaml;
 
 pub use error::{ConfitureError, Location, Result};

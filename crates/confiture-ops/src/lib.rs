@@ -5,5 +5,6 @@ pub mod build;
 pub mod doctor;
 pub mod hooks;
 pub mod migrate;
+pub mod schema;
 pub mod statement_error;
 pub mod target;

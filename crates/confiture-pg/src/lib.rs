@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod connect;
 pub mod ident;
+pub mod introspect;
 pub mod pgpass;
 pub mod project_cluster;
 pub mod tls;

@@ -6,6 +6,7 @@ pub mod autocommit;
 pub mod facts;
 pub mod graph;
 pub mod names;
+pub mod normalize;
 pub mod order;
 pub mod relations;
 pub mod rewrite;

@@ -70,6 +70,12 @@ pub enum Command {
     Migrate(MigrateCommand),
     /// Check configuration, binaries, connection, server version, privileges, tracking table
     Doctor,
+    /// Read a database (the environment's, or --database-url) into the schema model, as JSON
+    Introspect,
+    /// Compare two schemas: environments, DSNs or DDL directories (built into a scratch database)
+    Diff(DiffArgs),
+    /// Compare the environment's database with its schema files; exit 7 when they differ
+    Drift(DiffOutputArgs),
     /// Print the exit-code contract
     ExitCodes,
     /// Print a shell completion script
@@ -174,7 +180,21 @@ pub enum MigrateCommand {
         lock: LockArgs,
     },
     /// Create a timestamped NAME.up.sql / NAME.down.sql pair in db/migrations
-    Generate { name: String },
+    Generate {
+        name: String,
+        /// Fill them from a diff: FROM:TO, each an environment, a DSN or a DDL directory
+        /// (the .up.sql goes from FROM to TO, the .down.sql back)
+        #[arg(long, value_name = "FROM:TO")]
+        from_diff: Option<String>,
+    },
+    /// Static checks, then the pending migrations replayed in a rolled-back transaction and the
+    /// result compared with the schema files; exit 7 when anything is wrong
+    Preflight {
+        /// Replay on this database (the migrations not applied there); default: every migration
+        /// on an empty scratch database on the embedded cluster
+        #[arg(long, value_name = "DSN")]
+        against: Option<String>,
+    },
     /// Compare applied migrations' checksums with their files
     VerifyChecksums {
         /// Record the files' current checksums
@@ -236,4 +256,23 @@ pub enum ChecksumArg {
     Fail,
     Warn,
     Ignore,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The schema to start from: an environment name, a DSN or a directory of DDL
+    #[arg(long, value_name = "SOURCE")]
+    pub from: String,
+    /// The schema to reach
+    #[arg(long, value_name = "SOURCE")]
+    pub to: String,
+    #[command(flatten)]
+    pub output: DiffOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffOutputArgs {
+    /// Print the SQL that makes FROM into TO (dependency order, destructive statements flagged)
+    #[arg(long)]
+    pub sql: bool,
 }

@@ -16,6 +16,23 @@ pub struct Generated {
 /// Write `{version}_{name}.up.sql` and `.down.sql` in `dir`; `version` is the UTC time as
 /// `YYYYMMDDHHMMSS`. The name must be lower-case letters, digits and underscores.
 pub fn generate(dir: &Path, name: &str, version: &str) -> Result<Generated> {
+    generate_with(
+        dir,
+        name,
+        version,
+        &format!("-- Migration {version}_{name}: up\n-- Runs in one transaction with its tracking row.\n\n"),
+        &format!("-- Migration {version}_{name}: down\n-- Undo what the .up.sql did.\n\n"),
+    )
+}
+
+/// [`generate`] with given contents (`migrate generate --from-diff`).
+pub fn generate_with(
+    dir: &Path,
+    name: &str,
+    version: &str,
+    up_sql: &str,
+    down_sql: &str,
+) -> Result<Generated> {
     let valid = !name.is_empty()
         && name.len() <= 100
         && name
@@ -58,11 +75,8 @@ pub fn generate(dir: &Path, name: &str, version: &str) -> Result<Generated> {
             .at(Location::file(path))
         })
     };
-    write(&up, format!("-- Migration {version}_{name}: up\n-- Runs in one transaction with its tracking row.\n\n"))?;
-    write(
-        &down,
-        format!("-- Migration {version}_{name}: down\n-- Undo what the .up.sql did.\n\n"),
-    )?;
+    write(&up, up_sql.to_string())?;
+    write(&down, down_sql.to_string())?;
     Ok(Generated {
         up,
         down,

@@ -23,7 +23,17 @@ use confiture_ops::migrate::dry_run::Direction;
 
 pub async fn run(g: &GlobalArgs, command: &MigrateCommand, out: Output) -> Result<i32> {
     let project = project(g);
-    if let MigrateCommand::Generate { name } = command {
+    if let MigrateCommand::Generate {
+        name,
+        from_diff: Some(spec),
+    } = command
+    {
+        return crate::commands::schema::generate_from_diff(g, name, spec, out).await;
+    }
+    if let MigrateCommand::Preflight { against } = command {
+        return crate::commands::schema::preflight_command(g, against.as_deref(), out).await;
+    }
+    if let MigrateCommand::Generate { name, .. } = command {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -53,7 +63,9 @@ pub async fn run(g: &GlobalArgs, command: &MigrateCommand, out: Output) -> Resul
         MigrateCommand::Baseline { .. } => "migrate baseline",
         MigrateCommand::VerifyChecksums { .. } => "migrate verify-checksums",
         MigrateCommand::Verify => "migrate verify",
-        MigrateCommand::Generate { .. } => unreachable!("handled above"),
+        MigrateCommand::Generate { .. } | MigrateCommand::Preflight { .. } => {
+            unreachable!("handled above")
+        }
     };
     let session = Session::open(&project, &target_args(g), &env, label).await?;
     if !out.quiet && !out.json() {
@@ -248,7 +260,9 @@ pub async fn run(g: &GlobalArgs, command: &MigrateCommand, out: Output) -> Resul
             });
             Ok(0)
         }
-        MigrateCommand::Generate { .. } => unreachable!("handled above"),
+        MigrateCommand::Generate { .. } | MigrateCommand::Preflight { .. } => {
+            unreachable!("handled above")
+        }
     }
 }
 

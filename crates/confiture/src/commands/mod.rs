@@ -8,6 +8,7 @@ mod exit_codes;
 mod init;
 mod migrate;
 mod migrate_trial;
+mod schema;
 
 use std::path::PathBuf;
 
@@ -28,6 +29,9 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32> {
         Command::Build(a) => build::run(&cli.global, a, out).await,
         Command::Migrate(c) => migrate::run(&cli.global, c, out).await,
         Command::Doctor => doctor::run(&cli.global, out).await,
+        Command::Introspect => schema::introspect(&cli.global, out).await,
+        Command::Diff(a) => schema::diff(&cli.global, a, out).await,
+        Command::Drift(a) => schema::drift_command(&cli.global, a, out).await,
         Command::ExitCodes => Ok(exit_codes::run(out)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
