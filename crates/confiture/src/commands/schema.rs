@@ -29,8 +29,13 @@ pub async fn introspect(g: &GlobalArgs, out: Output) -> Result<i32> {
 pub async fn diff(g: &GlobalArgs, a: &DiffArgs, out: Output) -> Result<i32> {
     let project = project(g);
     let env = environment(g, &project)?;
-    let from = load(&project, &Source::parse(&a.from, &project.root), &env).await?;
-    let to = load(&project, &Source::parse(&a.to, &project.root), &env).await?;
+    let (from, to) = load_pair(
+        &project,
+        Source::parse(&a.from, &project.root),
+        Source::parse(&a.to, &project.root),
+        &env,
+    )
+    .await?;
     notices(&out, &from.notices);
     notices(&out, &to.notices);
     let r = report(from, to);
@@ -137,8 +142,13 @@ pub async fn generate_from_diff(
     let project = project(g);
     let env = environment(g, &project)?;
     let (a, b) = split_spec(spec)?;
-    let from = load(&project, &Source::parse(a, &project.root), &env).await?;
-    let to = load(&project, &Source::parse(b, &project.root), &env).await?;
+    let (from, to) = load_pair(
+        &project,
+        Source::parse(a, &project.root),
+        Source::parse(b, &project.root),
+        &env,
+    )
+    .await?;
     let up = diff_models(&from.schema, &to.schema);
     let down = diff_models(&to.schema, &from.schema);
     if up.is_empty() {
@@ -207,6 +217,26 @@ fn split_spec(spec: &str) -> Result<(&str, &str)> {
         format!("--from-diff '{spec}' is not FROM:TO"),
     )
     .with_hint("e.g. --from-diff production:db/schema, or --from-diff db/schema_v1:db/schema"))
+}
+
+/// Both sources: two databases are read at the same time; with a directory, one after the
+/// other (building it may start the embedded cluster, which the other source may use too).
+async fn load_pair(
+    project: &confiture_core::config::Project,
+    a: Source,
+    b: Source,
+    env: &confiture_core::config::Environment,
+) -> Result<(
+    confiture_ops::schema::Loaded,
+    confiture_ops::schema::Loaded,
+)> {
+    let directory = |s: &Source| matches!(s, Source::Directory(_));
+    if directory(&a) || directory(&b) {
+        let from = load(project, &a, env).await?;
+        let to = load(project, &b, env).await?;
+        return Ok((from, to));
+    }
+    tokio::try_join!(load(project, &a, env), load(project, &b, env))
 }
 
 fn notices(out: &Output, list: &[String]) {
