@@ -35,7 +35,6 @@ pub struct Runner<'a> {
     pub context: Context,
     pub results: Vec<HookResult>,
     pub progress: &'a (dyn Fn(&str) + Sync),
-    savepoints: usize,
 }
 
 impl<'a> Runner<'a> {
@@ -65,7 +64,6 @@ impl<'a> Runner<'a> {
             context,
             results: Vec::new(),
             progress,
-            savepoints: 0,
         }
     }
 
@@ -80,7 +78,7 @@ impl<'a> Runner<'a> {
 
     /// Run one hook of `hooks`; on failure the `on_error` hooks of `hooks` run.
     pub async fn hook(&mut self, hooks: &[Hook], hook: &Hook) -> Result<()> {
-        if let Err((err, rolled_back)) = self.one(hook).await {
+        if let Err((err, rolled_back)) = self.one(hooks, hook).await {
             let message = err.message.clone();
             if rolled_back {
                 self.on_error(hooks, Some(hook.decl.phase), Some(&hook.decl.id), &message)
@@ -102,13 +100,53 @@ impl<'a> Runner<'a> {
     ) {
         self.context.set_error(phase, hook, message);
         for h in hooks.iter().filter(|h| h.decl.phase == Phase::OnError) {
-            let _ = self.one(h).await;
+            let _ = self.one(hooks, h).await;
         }
+    }
+
+    /// A hook the caller ran itself (its SQL pipelined with the migration's): record it.
+    pub fn record_ok(&mut self, hook: &Hook, duration_ms: f64, rows: u64) {
+        let mut result = self.result(
+            hook,
+            Instant::now(),
+            "ok",
+            HookOutput {
+                rows: Some(rows),
+                ..HookOutput::default()
+            },
+        );
+        result.duration_ms = (duration_ms * 100.0).round() / 100.0;
+        self.context.record(&result);
+        self.results.push(result);
+    }
+
+    /// A hook the caller ran itself failed with `inner`, and the caller rolled back to its
+    /// savepoint: record it, run the `on_error` hooks, and return the error to report.
+    pub async fn failed(
+        &mut self,
+        hooks: &[Hook],
+        hook: &Hook,
+        inner: ConfitureError,
+    ) -> ConfitureError {
+        let mut result = self.result(hook, Instant::now(), "failed", HookOutput::default());
+        result.duration_ms = 0.0;
+        result.notes.push(inner.message.clone());
+        self.context.record(&result);
+        self.results.push(result);
+        let err = self.wrap(hook, inner, true);
+        let message = err.message.clone();
+        self.on_error(hooks, Some(hook.decl.phase), Some(&hook.decl.id), &message)
+            .await;
+        err
     }
 
     /// Run one hook in its savepoint. The error says whether the savepoint was rolled back
     /// (the transaction is usable again).
-    async fn one(&mut self, hook: &Hook) -> std::result::Result<(), (ConfitureError, bool)> {
+    async fn one(
+        &mut self,
+        hooks: &[Hook],
+        hook: &Hook,
+    ) -> std::result::Result<(), (ConfitureError, bool)> {
         let started = Instant::now();
         if self.dry_run && !hook.runs_in_dry_run() {
             let result = self.result(hook, started, "skipped (dry-run)", HookOutput::default());
@@ -116,8 +154,7 @@ impl<'a> Runner<'a> {
             self.results.push(result);
             return Ok(());
         }
-        self.savepoints += 1;
-        let savepoint = format!("confiture_hook_{}", self.savepoints);
+        let savepoint = savepoint_name(hooks, hook);
         let timeout = hook.decl.timeout_ms.map(Duration::from_millis);
         let mut begin = if self.standalone {
             "BEGIN".to_string()
@@ -272,6 +309,16 @@ impl<'a> Runner<'a> {
         .with_hint(hint)
         .with_details(details)
     }
+}
+
+/// `confiture_hook_<n>`, n the hook's position among the migration's hooks (from 1), as
+/// `--preview` prints it.
+pub fn savepoint_name(hooks: &[Hook], hook: &Hook) -> String {
+    let n = hooks
+        .iter()
+        .position(|h| std::ptr::eq(h, hook))
+        .map_or(0, |i| i + 1);
+    format!("confiture_hook_{n}")
 }
 
 async fn backend_pid(client: &Client) -> Option<i32> {

@@ -27,8 +27,9 @@ use tokio_postgres::Client;
 
 use super::ledger::{sql_error, STARTED};
 use crate::hooks::context::{Context, HookResult};
+use crate::hooks::runner::savepoint_name;
 use crate::hooks::runner::Runner;
-use crate::hooks::Hook;
+use crate::hooks::{Hook, Preview};
 use crate::statement_error::{located, statement_error, Failed};
 use confiture_core::migrate::hook_decl::Phase;
 
@@ -409,8 +410,12 @@ impl From<ConfitureError> for Failure {
 }
 
 /// A transactional migration with hooks: phases around the statements, each hook in its own
-/// savepoint; the statements pipelined in a savepoint of their own when `on_error` hooks must
-/// be able to run after they fail.
+/// savepoint; the statements in a savepoint of their own when `on_error` hooks must be able to
+/// run after they fail.
+///
+/// Hooks whose SQL is fixed in advance (`sql`, `analyze`, `rebuild_index`) are pipelined with
+/// the statements — savepoint, SQL and release included — so they add no round trip; other
+/// hooks run in between, each on its own.
 async fn run_hooked_transaction(
     client: &Client,
     target: &ConnTarget,
@@ -420,15 +425,7 @@ async fn run_hooked_transaction(
     hooks: Hooks<'_>,
 ) -> Result<Outcome> {
     let list = hooks.list;
-    let has_on_error = list.iter().any(|h| h.decl.phase == Phase::OnError);
-    let mut preamble = format!(
-        "BEGIN; SELECT set_config('{STARTED}', clock_timestamp()::text, true); SET LOCAL lock_timeout = '{}ms'",
-        timeouts.lock_timeout_ms
-    );
-    if let Some(ms) = timeouts.statement_timeout_ms {
-        preamble.push_str(&format!("; SET LOCAL statement_timeout = '{ms}ms'"));
-    }
-    let n = script.file.statements.len();
+    let plan = timeline(script, ledger_sql, timeouts, list);
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -442,58 +439,9 @@ async fn run_hooked_transaction(
             hooks.context.clone(),
             hooks.progress,
         );
-        let body = async {
-            client
-                .batch_execute(&preamble)
-                .await
-                .map_err(|e| sql_error(target, "begin the migration", &e))?;
-            runner.phase(list, Phase::BeforeValidation).await?;
-            runner.phase(list, Phase::BeforeDdl).await?;
-            let mut texts: Vec<&str> = Vec::with_capacity(n + 2);
-            if has_on_error {
-                texts.push("SAVEPOINT confiture_ddl");
-            }
-            let offset = texts.len();
-            texts.extend((0..n).map(|i| script.file.statement_text(i)));
-            if has_on_error {
-                texts.push("RELEASE SAVEPOINT confiture_ddl");
-            }
-            if let Err((index, e)) = pipeline(client, &texts).await {
-                let statement = index.checked_sub(offset).filter(|i| *i < n);
-                let retrying = is_lock_timeout(&e) && attempt <= timeouts.retries;
-                if has_on_error
-                    && !retrying
-                    && client
-                        .batch_execute("ROLLBACK TO SAVEPOINT confiture_ddl")
-                        .await
-                        .is_ok()
-                {
-                    let message = target.redact(
-                        &e.as_db_error()
-                            .map(|d| d.message().to_string())
-                            .unwrap_or_else(|| e.to_string()),
-                    );
-                    runner.on_error(list, None, None, &message).await;
-                }
-                return Err(match statement {
-                    Some(i) => Failure::Statement(i, e),
-                    None => Failure::Other(sql_error(target, "run the migration", &e)),
-                });
-            }
-            runner.phase(list, Phase::AfterDdl).await?;
-            runner.phase(list, Phase::AfterValidation).await?;
-            runner.phase(list, Phase::Cleanup).await?;
-            let texts = [ledger_sql, "COMMIT"];
-            if let Err((index, e)) = pipeline(client, &texts).await {
-                let what = if index == 0 {
-                    "recording the migration in the tracking table failed"
-                } else {
-                    "at COMMIT: a deferred constraint or trigger failed"
-                };
-                return Err(Failure::Other(outside_statement(script, what, &e, target)));
-            }
-            Ok::<(), Failure>(())
-        }
+        let body = run_timeline(client, target, script, &plan, list, &mut runner, || {
+            attempt <= timeouts.retries
+        })
         .await;
         let results = std::mem::take(&mut runner.results);
         let failure = match body {
@@ -529,6 +477,240 @@ async fn run_hooked_transaction(
             Failure::Other(e) => return Err(e),
         }
     }
+}
+
+/// Who an SQL text of the timeline belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Preamble,
+    /// A pipelined hook (index in the hook list).
+    Hook(usize),
+    Statement(usize),
+    Savepoint,
+    Ledger,
+    Commit,
+}
+
+enum Segment {
+    /// SQL sent in one pipeline.
+    Sql(Vec<(String, Owner)>),
+    /// A hook run on its own (index in the hook list).
+    Native(usize),
+}
+
+/// The migration as segments, in execution order.
+fn timeline(script: &Script, ledger_sql: &str, timeouts: Timeouts, list: &[Hook]) -> Vec<Segment> {
+    let mut segments = Vec::new();
+    let mut sql: Vec<(String, Owner)> = vec![
+        ("BEGIN".into(), Owner::Preamble),
+        (
+            format!("SELECT set_config('{STARTED}', clock_timestamp()::text, true)"),
+            Owner::Preamble,
+        ),
+        (
+            format!("SET LOCAL lock_timeout = '{}ms'", timeouts.lock_timeout_ms),
+            Owner::Preamble,
+        ),
+    ];
+    if let Some(ms) = timeouts.statement_timeout_ms {
+        sql.push((
+            format!("SET LOCAL statement_timeout = '{ms}ms'"),
+            Owner::Preamble,
+        ));
+    }
+    let base_timeout = match timeouts.statement_timeout_ms {
+        Some(ms) => format!("'{ms}ms'"),
+        None => "DEFAULT".into(),
+    };
+    let phase = |phase: Phase, sql: &mut Vec<(String, Owner)>, segments: &mut Vec<Segment>| {
+        for (i, h) in list
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.decl.phase == phase)
+        {
+            match h.preview() {
+                Preview::Sql(statements) => {
+                    let name = savepoint_name(list, h);
+                    sql.push((format!("SAVEPOINT {name}"), Owner::Hook(i)));
+                    if let Some(ms) = h.decl.timeout_ms {
+                        sql.push((
+                            format!("SET LOCAL statement_timeout = '{ms}ms'"),
+                            Owner::Hook(i),
+                        ));
+                    }
+                    for s in statements {
+                        sql.push((s, Owner::Hook(i)));
+                    }
+                    sql.push((format!("RELEASE SAVEPOINT {name}"), Owner::Hook(i)));
+                    if h.decl.timeout_ms.is_some() {
+                        sql.push((
+                            format!("SET LOCAL statement_timeout = {base_timeout}"),
+                            Owner::Hook(i),
+                        ));
+                    }
+                }
+                Preview::Note(_) => {
+                    segments.push(Segment::Sql(std::mem::take(sql)));
+                    segments.push(Segment::Native(i));
+                }
+            }
+        }
+    };
+    phase(Phase::BeforeValidation, &mut sql, &mut segments);
+    phase(Phase::BeforeDdl, &mut sql, &mut segments);
+    let has_on_error = list.iter().any(|h| h.decl.phase == Phase::OnError);
+    if has_on_error {
+        sql.push(("SAVEPOINT confiture_ddl".into(), Owner::Savepoint));
+    }
+    for i in 0..script.file.statements.len() {
+        sql.push((
+            script.file.statement_text(i).to_string(),
+            Owner::Statement(i),
+        ));
+    }
+    if has_on_error {
+        sql.push(("RELEASE SAVEPOINT confiture_ddl".into(), Owner::Savepoint));
+    }
+    phase(Phase::AfterDdl, &mut sql, &mut segments);
+    phase(Phase::AfterValidation, &mut sql, &mut segments);
+    phase(Phase::Cleanup, &mut sql, &mut segments);
+    sql.push((ledger_sql.to_string(), Owner::Ledger));
+    if has_on_error {
+        // A pipelined COMMIT after a failure would end the transaction (as a rollback) before
+        // the `on_error` hooks could run in it: it waits for the answers.
+        segments.push(Segment::Sql(std::mem::take(&mut sql)));
+    }
+    sql.push(("COMMIT".into(), Owner::Commit));
+    segments.push(Segment::Sql(sql));
+    segments.retain(|s| !matches!(s, Segment::Sql(v) if v.is_empty()));
+    segments
+}
+
+async fn run_timeline(
+    client: &Client,
+    target: &ConnTarget,
+    script: &Script,
+    plan: &[Segment],
+    list: &[Hook],
+    runner: &mut Runner<'_>,
+    will_retry: impl Fn() -> bool,
+) -> std::result::Result<(), Failure> {
+    let has_on_error = list.iter().any(|h| h.decl.phase == Phase::OnError);
+    for segment in plan {
+        let items = match segment {
+            Segment::Native(i) => {
+                runner.hook(list, &list[*i]).await?;
+                continue;
+            }
+            Segment::Sql(items) => items,
+        };
+        let texts: Vec<&str> = items.iter().map(|(t, _)| t.as_str()).collect();
+        let started = Instant::now();
+        let (done, error) = pipeline_timed(client, &texts).await;
+        // Results of the pipelined hooks that completed: rows, and time between the answer
+        // before their first text and the answer to their last.
+        let mut previous = started;
+        let mut current: Option<(usize, Instant, u64)> = None;
+        for (k, (at, rows)) in done.iter().enumerate() {
+            match items[k].1 {
+                Owner::Hook(h) => {
+                    let entry = current.get_or_insert((h, previous, 0));
+                    entry.2 += rows;
+                    let last = items.get(k + 1).is_none_or(|(_, o)| *o != Owner::Hook(h));
+                    if last {
+                        let (h, from, rows) = current.take().expect("set above");
+                        runner.record_ok(&list[h], (*at - from).as_secs_f64() * 1000.0, rows);
+                    }
+                }
+                _ => current = None,
+            }
+            previous = *at;
+        }
+        let Some((index, e)) = error else {
+            continue;
+        };
+        return Err(match items[index].1 {
+            Owner::Statement(i) => {
+                if has_on_error
+                    && !(is_lock_timeout(&e) && will_retry())
+                    && client
+                        .batch_execute("ROLLBACK TO SAVEPOINT confiture_ddl")
+                        .await
+                        .is_ok()
+                {
+                    let message = target.redact(
+                        &e.as_db_error()
+                            .map(|d| d.message().to_string())
+                            .unwrap_or_else(|| e.to_string()),
+                    );
+                    runner.on_error(list, None, None, &message).await;
+                }
+                Failure::Statement(i, e)
+            }
+            Owner::Hook(h) => {
+                let hook = &list[h];
+                let name = crate::hooks::runner::savepoint_name(list, hook);
+                let mut inner = crate::hooks::sql_error(target, &e);
+                inner.message = format!(
+                    "{}: {}",
+                    crate::hooks::db::first_line(&items[index].0),
+                    inner.message
+                );
+                if has_on_error {
+                    let _ = client
+                        .batch_execute(&format!("ROLLBACK TO SAVEPOINT {name}"))
+                        .await;
+                }
+                Failure::Other(runner.failed(list, hook, inner).await)
+            }
+            Owner::Ledger => Failure::Other(outside_statement(
+                script,
+                "recording the migration in the tracking table failed",
+                &e,
+                target,
+            )),
+            Owner::Commit => Failure::Other(outside_statement(
+                script,
+                "at COMMIT: a deferred constraint or trigger failed",
+                &e,
+                target,
+            )),
+            Owner::Preamble | Owner::Savepoint => {
+                Failure::Other(sql_error(target, "run the migration", &e))
+            }
+        });
+    }
+    Ok(())
+}
+
+/// [`pipeline`], with when each answer arrived and the rows each text changed.
+async fn pipeline_timed(
+    client: &Client,
+    texts: &[&str],
+) -> (Vec<(Instant, u64)>, Option<(usize, tokio_postgres::Error)>) {
+    let mut results = stream::iter(texts.iter())
+        .map(|sql| client.simple_query(sql))
+        .buffered(256);
+    let mut done = Vec::with_capacity(texts.len());
+    while let Some(result) = results.next().await {
+        match result {
+            Ok(messages) => {
+                let rows = messages
+                    .iter()
+                    .map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::CommandComplete(n) => *n,
+                        _ => 0,
+                    })
+                    .sum();
+                done.push((Instant::now(), rows));
+            }
+            Err(e) => {
+                let index = done.len();
+                return (done, Some((index, e)));
+            }
+        }
+    }
+    (done, None)
 }
 
 /// Drop the index `name` if an earlier failed `CREATE INDEX CONCURRENTLY` left it INVALID.

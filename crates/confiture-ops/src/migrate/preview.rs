@@ -14,6 +14,7 @@ use super::execute::Mode;
 use super::ledger::{TrackingTable, STARTED};
 use super::up::plan_up;
 use super::{Planned, Session};
+use crate::hooks::runner::savepoint_name;
 use crate::hooks::{Hook, Preview};
 
 #[derive(Debug, Serialize)]
@@ -126,12 +127,15 @@ fn migration_sql(
         Some(ms) => format!("'{ms}ms'"),
         None => "DEFAULT".into(),
     };
-    let mut savepoints = 0;
     let standalone = p.mode == Mode::Autocommit;
-    let mut hooks_of = |phase: Phase, out: &mut String| {
+    let hooks_of = |phase: Phase, out: &mut String| {
         for h in p.hooks.iter().filter(|h| h.decl.phase == phase) {
-            savepoints += 1;
-            out.push_str(&hook_sql(h, savepoints, standalone, &base_timeout));
+            out.push_str(&hook_sql(
+                h,
+                &savepoint_name(&p.hooks, h),
+                standalone,
+                &base_timeout,
+            ));
         }
     };
     let on_error: Vec<&Hook> = p
@@ -194,7 +198,8 @@ fn migration_sql(
             "-- only after a failure (rolled back to its savepoint first), the on_error hooks:\n",
         );
         for h in on_error {
-            for line in hook_sql(h, 0, standalone, &base_timeout).lines() {
+            for line in hook_sql(h, &savepoint_name(&p.hooks, h), standalone, &base_timeout).lines()
+            {
                 out.push_str(&format!("--   {line}\n"));
             }
         }
@@ -203,7 +208,7 @@ fn migration_sql(
     out
 }
 
-fn hook_sql(h: &Hook, n: usize, standalone: bool, base_timeout: &str) -> String {
+fn hook_sql(h: &Hook, savepoint: &str, standalone: bool, base_timeout: &str) -> String {
     let mut out = format!(
         "-- hook {} '{}' ({}){}\n",
         h.decl.phase.name(),
@@ -219,8 +224,8 @@ fn hook_sql(h: &Hook, n: usize, standalone: bool, base_timeout: &str) -> String 
         ("BEGIN;".to_string(), "COMMIT;".to_string())
     } else {
         (
-            format!("SAVEPOINT confiture_hook_{n};"),
-            format!("RELEASE SAVEPOINT confiture_hook_{n};"),
+            format!("SAVEPOINT {savepoint};"),
+            format!("RELEASE SAVEPOINT {savepoint};"),
         )
     };
     out.push_str(&open);

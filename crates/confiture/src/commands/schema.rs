@@ -226,10 +226,7 @@ async fn load_pair(
     a: Source,
     b: Source,
     env: &confiture_core::config::Environment,
-) -> Result<(
-    confiture_ops::schema::Loaded,
-    confiture_ops::schema::Loaded,
-)> {
+) -> Result<(confiture_ops::schema::Loaded, confiture_ops::schema::Loaded)> {
     let directory = |s: &Source| matches!(s, Source::Directory(_));
     if directory(&a) || directory(&b) {
         let from = load(project, &a, env).await?;

@@ -12,4 +12,5 @@ mod dry_run;
 mod hooks;
 mod migrate;
 mod redaction;
+mod schema;
 mod tls;
