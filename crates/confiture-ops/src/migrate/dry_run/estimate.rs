@@ -2,9 +2,11 @@
 //!
 //! The dry-run ran the same statements and hooks on the same database, so its measured time
 //! is the estimate. The range says how far to trust it: ±10 % for the noise of a shared server
-//! (cache state, concurrent load, checkpoints), never less than 5 ms; wider when parts of the
-//! run were not measured (statements refused in a transaction, hooks skipped in a dry-run) or
-//! when the dry-run stopped at a failure.
+//! (cache state, concurrent load), never less than 5 ms; ±25 % when the run is I/O-bound (it
+//! writes more than 64 MiB of WAL: checkpoints, cache eviction and replication make such runs
+//! vary by that much from one to the next); open-ended when parts of the run were not measured
+//! (statements refused in a transaction, hooks skipped in a dry-run) or the dry-run stopped at
+//! a failure. The real run also commits and writes its tracking row: a few milliseconds.
 
 use serde::Serialize;
 
@@ -22,6 +24,8 @@ pub struct Estimate {
 }
 
 const NOISE: f64 = 0.10;
+const IO_NOISE: f64 = 0.25;
+const IO_BOUND_WAL: u64 = 64 << 20;
 const FLOOR_MS: f64 = 5.0;
 
 pub fn estimate(report: &DryRunReport) -> Estimate {
@@ -43,12 +47,22 @@ pub fn estimate(report: &DryRunReport) -> Estimate {
             .filter(|h| h.result.status.starts_with("skipped"))
             .count();
     }
-    let margin = (measured * NOISE).max(FLOOR_MS);
+    let io_bound = report.wal_bytes > IO_BOUND_WAL;
+    let noise = if io_bound { IO_NOISE } else { NOISE };
+    let margin = (measured * noise).max(FLOOR_MS);
     let mut basis = vec![format!(
-        "measured: the statements and hooks of this dry-run on {} (±10 %, at least ±{FLOOR_MS} ms, for cache state and concurrent load)",
-        report.database
+        "measured: the statements and hooks of this dry-run on {} (±{:.0} %, at least ±{FLOOR_MS} ms, for cache state and concurrent load)",
+        report.database,
+        noise * 100.0
     )];
     let mut confidence = "high";
+    if io_bound {
+        confidence = "medium";
+        basis.push(format!(
+            "I/O-bound: {} MiB of WAL; checkpoints, cache eviction and replication make such runs vary",
+            report.wal_bytes >> 20
+        ));
+    }
     let mut high = measured + margin;
     if not_run > 0 {
         confidence = "medium";

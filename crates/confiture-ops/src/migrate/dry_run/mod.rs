@@ -1,6 +1,8 @@
 //! `migrate up|down|down-to --dry-run`: run the selected migrations and their hooks in one
 //! transaction, measure what each statement and hook does (see [`probe`]), and roll back.
-//! Nothing is kept: not the schema, not the data, not the tracking table (never written).
+//! No change is kept: not the schema, not the data, not the tracking table (never written).
+//! Like any rolled-back transaction it leaves dead row versions (until VACUUM) and has written
+//! WAL (which replicas receive), and sequences stay advanced.
 //! Statements PostgreSQL refuses in a transaction (`CREATE INDEX CONCURRENTLY`, …) are not
 //! run, and are listed.
 
