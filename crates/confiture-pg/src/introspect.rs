@@ -294,7 +294,7 @@ fn queries() -> Queries {
          JOIN pg_namespace n ON n.oid = c.relnamespace {} \
          WHERE (NOT tg.tgisinternal OR (tg.tgparentid <> 0 AND tg.tgconstraint = 0)) AND {}",
         comment_join("d", "pg_trigger", "tg.oid", "0"),
-        user_relation("'r', 'p'"),
+        user_relation("'r', 'p', 'v'"),
     );
     let policies = format!(
         "SELECT p.polrelid AS rel, p.polname::text AS name, p.polpermissive AS permissive, \
@@ -343,16 +343,16 @@ fn queries() -> Queries {
          FROM ( \
              SELECT 'n'::text AS kind, n.oid, a.grantor, a.grantee, \
                     a.privilege_type AS privilege, n.nspowner AS owner \
-             FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a WHERE {USER_NS} \
+             FROM pg_namespace n CROSS JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a WHERE {USER_NS} \
              UNION ALL \
              SELECT 'c', c.oid, a.grantor, a.grantee, a.privilege_type, c.relowner \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             CROSS JOIN LATERAL aclexplode(c.relacl) a \
+             CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))) a \
              WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND {USER_NS} \
              UNION ALL \
              SELECT 'f', p.oid, a.grantor, a.grantee, a.privilege_type, p.proowner \
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-             CROSS JOIN LATERAL aclexplode(p.proacl) a WHERE {USER_NS} \
+             CROSS JOIN LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE {USER_NS} \
          ) g \
          WHERE NOT (g.grantor = g.owner AND g.grantee = g.owner)"
     );
@@ -561,6 +561,7 @@ async fn read_catalog(client: &Client) -> Result<Schema, tokio_postgres::Error> 
                     columns: Vec::new(),
                     depth: 0,
                     indexes: BTreeMap::new(),
+                    triggers: BTreeMap::new(),
                     owner,
                     comment,
                     grants,
@@ -675,20 +676,21 @@ async fn read_catalog(client: &Client) -> Result<Schema, tokio_postgres::Error> 
     }
 
     for row in &triggers {
-        let Some(table) = tables.get_mut(&row.get::<_, u32>("rel")) else {
-            continue;
-        };
+        let rel = row.get::<_, u32>("rel");
         let name: String = row.get("name");
-        table.triggers.insert(
-            name.clone(),
-            Trigger {
-                name,
-                definition: text(row, "definition"),
-                enabled: row.get("enabled"),
-                comment: row.get("comment"),
-                inherited: row.get("inherited"),
-            },
-        );
+        let trigger = Trigger {
+            name: name.clone(),
+            definition: text(row, "definition"),
+            enabled: row.get("enabled"),
+            comment: row.get("comment"),
+            inherited: row.get("inherited"),
+        };
+        if let Some(table) = tables.get_mut(&rel) {
+            table.triggers.insert(name, trigger);
+        } else if let Some(view) = views.get_mut(&rel) {
+            // INSTEAD OF triggers.
+            view.triggers.insert(name, trigger);
+        }
     }
 
     for row in &policies {

@@ -14,11 +14,23 @@ pub fn function_fingerprint(definition: &str, language: &str) -> Option<String> 
         return None;
     }
     let mut tree = match language {
-        "plpgsql" => {
-            let mut tree = pg_query::parse_plpgsql(definition).ok()?;
-            normalize_plpgsql_queries(&mut tree);
-            tree
-        }
+        "plpgsql" => match pg_query::parse_plpgsql(definition) {
+            Ok(mut tree) => {
+                normalize_plpgsql_queries(&mut tree);
+                strip_positions(&mut tree);
+                // libpg_query leaves out which variable a bare `RETURN x` returns: then the
+                // body's tokens must count too, or `RETURN a` → `RETURN b` would go unseen.
+                let text = serde_json::to_string(&tree).ok()?;
+                if text.contains("\"PLpgSQL_stmt_return\":{}") {
+                    serde_json::json!({ "tree": tree, "tokens": body_tokens(definition)? })
+                } else {
+                    tree
+                }
+            }
+            // libpg_query cannot render some PL/pgSQL trees (trigger functions' NEW/OLD) as
+            // JSON: compare the body's tokens instead, which still ignores layout and comments.
+            Err(_) => body_tokens(definition)?,
+        },
         _ => {
             let parsed = pg_query::parse(definition, 0).ok()?;
             let mut tree = serde_json::to_value(&parsed.protobuf).ok()?;
@@ -30,6 +42,42 @@ pub fn function_fingerprint(definition: &str, language: &str) -> Option<String> 
     };
     strip_positions(&mut tree);
     serde_json::to_string(&tree).ok()
+}
+
+/// The tokens of the dollar-quoted body of `definition` (comments dropped, unquoted words
+/// folded to lower case as PostgreSQL folds them), as a JSON array.
+fn body_tokens(definition: &str) -> Option<Value> {
+    let at = definition.find("\nAS $")? + 4;
+    let tag_end = definition[at + 1..].find('$')? + at + 2;
+    let tag = &definition[at..tag_end];
+    let end = definition[tag_end..].find(tag)? + tag_end;
+    let body = &definition[tag_end..end];
+    let scanned = pg_query::scan(body).ok()?;
+    let mut tokens = Vec::new();
+    for t in &scanned.tokens {
+        let kind = pg_query::protobuf::Token::try_from(t.token).ok();
+        if matches!(
+            kind,
+            Some(pg_query::protobuf::Token::SqlComment | pg_query::protobuf::Token::CComment)
+        ) {
+            continue;
+        }
+        let text = body.get(t.start as usize..t.end as usize)?;
+        let folded = if text.starts_with(['"', '\'', '$']) || text.starts_with("E'") {
+            text.to_string()
+        } else if text == ":=" {
+            // PL/pgSQL assigns with `:=` or `=` alike.
+            "=".to_string()
+        } else {
+            text.to_lowercase()
+        };
+        tokens.push(Value::String(folded));
+    }
+    // `END;` or `END` to close the body.
+    if tokens.last() == Some(&Value::String(";".into())) {
+        tokens.pop();
+    }
+    Some(Value::Array(tokens))
 }
 
 /// A `LANGUAGE sql` body given as a string (`AS $$ … $$`): swap the string for its parse tree.
@@ -64,7 +112,16 @@ fn normalize_plpgsql_queries(v: &mut Value) {
     match v {
         Value::Object(map) => {
             if let Some(Value::String(query)) = map.get("query") {
-                let tree = sql_tree(query);
+                // parseMode 3..=5: an assignment (`target := expr`, or `target = expr`).
+                let assignment = map
+                    .get("parseMode")
+                    .and_then(Value::as_i64)
+                    .is_some_and(|m| (3..=5).contains(&m));
+                let tree = if assignment {
+                    assignment_tree(query)
+                } else {
+                    sql_tree(query)
+                };
                 map.insert("query".into(), tree);
             }
             for (k, value) in map.iter_mut() {
@@ -76,6 +133,30 @@ fn normalize_plpgsql_queries(v: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(normalize_plpgsql_queries),
         _ => {}
     }
+}
+
+/// `target := expr` or `target = expr`: the target folded as PostgreSQL folds unquoted names,
+/// the expression as a parse tree.
+fn assignment_tree(text: &str) -> Value {
+    let split = text.split_once(":=").or_else(|| text.split_once('='));
+    let Some((target, expr)) = split else {
+        return sql_tree(text);
+    };
+    let target: String = target
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("")
+        .split('.')
+        .map(|part| {
+            if part.starts_with('"') {
+                part.to_string()
+            } else {
+                part.to_lowercase()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".");
+    serde_json::json!({ "assign": target, "expr": sql_tree(&format!("SELECT {expr}")) })
 }
 
 /// A statement, an expression (`SELECT` prefixed) or an assignment's target and expression.
@@ -141,6 +222,31 @@ mod tests {
         );
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn assignments_compare_by_meaning() {
+        let f = |body: &str| {
+            function_fingerprint(
+                &format!("CREATE OR REPLACE FUNCTION public.t()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$\nBEGIN {body} RETURN NEW; END\n$function$\n"),
+                "plpgsql",
+            )
+            .unwrap()
+        };
+        assert_eq!(f("NEW.updated_at := now();"), f("new.updated_at = now( );"));
+        assert_ne!(f("NEW.updated_at := now();"), f("NEW.created_at := now();"));
+    }
+
+    #[test]
+    fn returning_another_variable_is_a_change() {
+        let f = |v: &str| {
+            function_fingerprint(
+                &format!("CREATE OR REPLACE FUNCTION public.r()\n RETURNS integer\n LANGUAGE plpgsql\nAS $function$\nDECLARE a int := 1; b int := 2; BEGIN RETURN {v}; END\n$function$\n"),
+                "plpgsql",
+            )
+            .unwrap()
+        };
+        assert_ne!(f("a"), f("b"));
     }
 
     #[test]

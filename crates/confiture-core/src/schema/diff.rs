@@ -72,15 +72,21 @@ pub enum Step {
     CreateType,
     AlterType,
     CreateFunction,
+    /// Domains may check with functions, so they come after them.
+    CreateDomain,
     CreateSequence,
     #[default]
     CreateTable,
+    /// Functions whose signature uses a table's row type, or whose `BEGIN ATOMIC` body is
+    /// checked at creation.
+    CreateLateFunction,
     AlterColumn,
     OwnSequence,
     CreateConstraint,
     CreateIndex,
     CreateForeignKey,
     CreateView,
+    CreateViewIndex,
     CreateTrigger,
     Security,
     Comment,
@@ -144,6 +150,7 @@ impl Diff {
 
 struct Builder {
     changes: Vec<Change>,
+    owners: bool,
 }
 
 impl Builder {
@@ -172,10 +179,23 @@ impl Builder {
     }
 }
 
+/// What to compare.
+#[derive(Debug, Clone, Copy)]
+pub struct DiffOptions {
+    /// Compare owners. Schema files say nothing of owners (a scratch build belongs to whoever
+    /// built it), so drift and preflight leave them out.
+    pub owners: bool,
+}
+
 /// What it takes to make `from` into `to`.
 pub fn diff(from: &Schema, to: &Schema) -> Diff {
+    diff_with(from, to, DiffOptions { owners: true })
+}
+
+pub fn diff_with(from: &Schema, to: &Schema, options: DiffOptions) -> Diff {
     let mut b = Builder {
         changes: Vec::new(),
+        owners: options.owners,
     };
     schemas(&mut b, from, to);
     extensions(&mut b, from, to);
@@ -279,7 +299,7 @@ fn grants(b: &mut Builder, on: String, name: &str, from: &[Grant], to: &[Grant])
 }
 
 fn owner(b: &mut Builder, what: String, name: &str, from: &str, to: &str) {
-    if from != to && !to.is_empty() {
+    if b.owners && from != to && !to.is_empty() {
         b.push(
             Step::Owner,
             0,
@@ -413,7 +433,11 @@ fn types(b: &mut Builder, from: &Schema, to: &Schema) {
     for k in new {
         let t = &to.types[k];
         b.push(
-            Step::CreateType,
+            if matches!(t.kind, TypeKind::Domain { .. }) {
+                Step::CreateDomain
+            } else {
+                Step::CreateType
+            },
             type_rank(t),
             Action::Add,
             "type",
@@ -472,11 +496,113 @@ fn types(b: &mut Builder, from: &Schema, to: &Schema) {
                         Action::Alter,
                         "type",
                         k,
-                        Some("enum labels added".into()),
+                        Some("enum labels added: a new label cannot be used in the transaction that adds it (put its first use in a later migration)".into()),
                         Risk::Additive,
                         statements,
                     );
                 }
+            }
+            (
+                TypeKind::Domain {
+                    base: b0,
+                    default: d0,
+                    not_null: n0,
+                    collation: c0,
+                    checks: k0,
+                },
+                TypeKind::Domain {
+                    base: b1,
+                    default: d1,
+                    not_null: n1,
+                    collation: c1,
+                    checks: k1,
+                },
+            ) if b0 == b1 && c0 == c1 && (d0, n0, k0) != (d1, n1, k1) => {
+                let mut statements = Vec::new();
+                if d0 != d1 {
+                    statements.push(match d1 {
+                        Some(d) => format!("ALTER DOMAIN {name} SET DEFAULT {d}"),
+                        None => format!("ALTER DOMAIN {name} DROP DEFAULT"),
+                    });
+                }
+                if n0 != n1 {
+                    statements.push(format!(
+                        "ALTER DOMAIN {name} {} NOT NULL",
+                        if *n1 { "SET" } else { "DROP" }
+                    ));
+                }
+                for (cname, check) in k0 {
+                    if k1.get(cname) != Some(check) {
+                        statements
+                            .push(format!("ALTER DOMAIN {name} DROP CONSTRAINT {}", q(cname)));
+                    }
+                }
+                for (cname, check) in k1 {
+                    if k0.get(cname) != Some(check) {
+                        statements.push(format!(
+                            "ALTER DOMAIN {name} ADD CONSTRAINT {} {check}",
+                            q(cname)
+                        ));
+                    }
+                }
+                let risky = *n1 && !*n0 || k1.iter().any(|(c, v)| k0.get(c) != Some(v));
+                b.push(
+                    Step::AlterType,
+                    2,
+                    Action::Alter,
+                    "type",
+                    k,
+                    Some(
+                        "domain changed (new checks are verified against every column using it)"
+                            .into(),
+                    ),
+                    if risky {
+                        Risk::LockRisky
+                    } else {
+                        Risk::Reversible
+                    },
+                    statements,
+                );
+            }
+            (TypeKind::Composite { attributes: a0 }, TypeKind::Composite { attributes: a1 })
+                if a0 != a1 =>
+            {
+                let mut statements = Vec::new();
+                let mut lost = false;
+                for (attr, ty) in a0 {
+                    match a1.iter().find(|(n, _)| n == attr) {
+                        None => {
+                            lost = true;
+                            statements
+                                .push(format!("ALTER TYPE {name} DROP ATTRIBUTE {}", q(attr)));
+                        }
+                        Some((_, t1)) if t1 != ty => statements.push(format!(
+                            "ALTER TYPE {name} ALTER ATTRIBUTE {} TYPE {t1}",
+                            q(attr)
+                        )),
+                        Some(_) => {}
+                    }
+                }
+                for (attr, ty) in a1 {
+                    if !a0.iter().any(|(n, _)| n == attr) {
+                        statements
+                            .push(format!("ALTER TYPE {name} ADD ATTRIBUTE {} {ty}", q(attr)));
+                    }
+                }
+                b.push(
+                    Step::AlterType,
+                    1,
+                    Action::Alter,
+                    "type",
+                    k,
+                    Some("composite type attributes changed".into()),
+                    if lost {
+                        Risk::Destructive
+                    } else {
+                        Risk::Reversible
+                    },
+                    statements,
+                );
             }
             (a, c) if a != c => {
                 let what = if matches!(a, TypeKind::Domain { .. }) {
@@ -492,7 +618,7 @@ fn types(b: &mut Builder, from: &Schema, to: &Schema) {
                     Action::Alter,
                     "type",
                     k,
-                    Some("definition changed: recreated (CASCADE drops what uses it)".into()),
+                    Some("base type or kind changed: recreated — CASCADE drops every column and object that uses it".into()),
                     Risk::Destructive,
                     statements,
                 );
@@ -551,7 +677,7 @@ fn functions(b: &mut Builder, from: &Schema, to: &Schema) {
             continue;
         }
         b.push(
-            Step::CreateFunction,
+            function_step(f, to),
             0,
             Action::Add,
             "function",
@@ -561,7 +687,12 @@ fn functions(b: &mut Builder, from: &Schema, to: &Schema) {
             vec![f.definition.clone()],
         );
         comments(b, function_target(f), k, &None, &f.comment);
-        grants(b, function_target(f), k, &[], &f.grants);
+        // A new function is executable by PUBLIC until revoked (PostgreSQL's default).
+        let default = [Grant {
+            grantee: "PUBLIC".into(),
+            privileges: vec!["EXECUTE".into()],
+        }];
+        grants(b, function_target(f), k, &default, &f.grants);
     }
     for k in both {
         let (x, y) = (&from.functions[k], &to.functions[k]);
@@ -575,7 +706,7 @@ fn functions(b: &mut Builder, from: &Schema, to: &Schema) {
             };
             statements.push(y.definition.clone());
             b.push(
-                Step::CreateFunction,
+                function_step(y, to),
                 0,
                 Action::Alter,
                 "function",
@@ -591,6 +722,35 @@ fn functions(b: &mut Builder, from: &Schema, to: &Schema) {
     }
 }
 
+/// Functions that need tables first: a signature naming a table's (or view's) row type, or a
+/// `BEGIN ATOMIC` body (checked at creation whatever `check_function_bodies` says).
+fn function_step(f: &Function, to: &Schema) -> Step {
+    let signature = format!(
+        "{} {}",
+        f.arguments,
+        f.returns.as_deref().unwrap_or_default()
+    );
+    let names_relation = to.tables.keys().chain(to.views.keys()).any(|k| {
+        let (s, n) = split_qualified(k);
+        signature.contains(k.as_str()) || signature.contains(&format!("{}.{}", q(s), q(n)))
+    });
+    if names_relation || f.definition.contains("BEGIN ATOMIC") {
+        Step::CreateLateFunction
+    } else {
+        Step::CreateFunction
+    }
+}
+
+/// The `CREATE FUNCTION` without its body: arguments with defaults, attributes (PARALLEL,
+/// COST, LEAKPROOF, SET, …) as PostgreSQL writes them.
+fn function_header(definition: &str) -> &str {
+    let end = definition
+        .find("\nAS ")
+        .or_else(|| definition.find("\nBEGIN ATOMIC"))
+        .unwrap_or(definition.len());
+    &definition[..end]
+}
+
 /// Bodies compare by their parse trees when both have one, else by definition text.
 fn function_changed(x: &Function, y: &Function) -> bool {
     fn attributes(f: &Function) -> (&str, Option<&str>, &str, &str, bool, bool, &[String]) {
@@ -604,7 +764,9 @@ fn function_changed(x: &Function, y: &Function) -> bool {
             &f.config,
         )
     }
-    if attributes(x) != attributes(y) {
+    if attributes(x) != attributes(y)
+        || function_header(&x.definition) != function_header(&y.definition)
+    {
         return true;
     }
     if !x.body_fingerprint.is_empty() && !y.body_fingerprint.is_empty() {
@@ -673,9 +835,6 @@ fn sequences(b: &mut Builder, from: &Schema, to: &Schema) {
     }
     for k in both {
         let (x, y) = (&from.sequences[k], &to.sequences[k]);
-        if y.identity {
-            continue;
-        }
         let name = qn(&y.schema, &y.name);
         let mut parts = Vec::new();
         if x.data_type != y.data_type {
@@ -788,18 +947,219 @@ fn tables(b: &mut Builder, from: &Schema, to: &Schema) {
             k,
             None,
             Risk::Additive,
-            vec![sql::create_table(t)],
+            vec![sql::create_table(t, to)],
         );
         table_members(b, k, &Table::default(), t, true);
+        // A partition's own defaults and NOT NULL, beyond its parent's.
+        if let Some(parent) = t
+            .partition_of
+            .as_ref()
+            .and_then(|p| to.tables.get(&p.parent))
+        {
+            inherited_columns(b, k, parent, t);
+        }
     }
     for k in both {
         let (x, y) = (&from.tables[k], &to.tables[k]);
-        columns(b, k, x, y);
+        partitioning(b, k, x, y);
+        columns(b, k, x, y, to);
+        inherited_columns(b, k, x, y);
         table_members(b, k, x, y, false);
     }
 }
 
-fn columns(b: &mut Builder, key: &str, x: &Table, y: &Table) {
+/// Triggers of a table or a view (`on`, quoted) whose raw key is `key`.
+fn trigger_changes(
+    b: &mut Builder,
+    key: &str,
+    on: &str,
+    xt: &BTreeMap<String, Trigger>,
+    yt: &BTreeMap<String, Trigger>,
+) {
+    let table = on;
+    for (name, t) in xt {
+        if yt.get(name).is_none_or(|u| u.definition != t.definition) {
+            b.push(
+                Step::DropTrigger,
+                0,
+                Action::Drop,
+                "trigger",
+                &format!("{key}.{name}"),
+                None,
+                Risk::Reversible,
+                vec![format!("DROP TRIGGER {} ON {table}", q(name))],
+            );
+        }
+    }
+    for (name, t) in yt {
+        let old = xt.get(name);
+        if old.is_none_or(|u| u.definition != t.definition) {
+            let mut statements = vec![t.definition.clone()];
+            if t.enabled != "O" {
+                statements.push(sql::trigger_enable(table, name, &t.enabled));
+            }
+            b.push(
+                Step::CreateTrigger,
+                0,
+                if old.is_some() {
+                    Action::Alter
+                } else {
+                    Action::Add
+                },
+                "trigger",
+                &format!("{key}.{name}"),
+                None,
+                if old.is_some() {
+                    Risk::Reversible
+                } else {
+                    Risk::Additive
+                },
+                statements,
+            );
+        } else if old.is_some_and(|u| u.enabled != t.enabled) {
+            b.push(
+                Step::CreateTrigger,
+                0,
+                Action::Alter,
+                "trigger",
+                &format!("{key}.{name}"),
+                Some("enabled state".into()),
+                Risk::Reversible,
+                vec![sql::trigger_enable(table, name, &t.enabled)],
+            );
+        }
+        let had = old.and_then(|u| u.comment.clone());
+        comments(
+            b,
+            format!("TRIGGER {} ON {table}", q(name)),
+            &format!("{key}.{name}"),
+            &had,
+            &t.comment,
+        );
+    }
+}
+
+/// Partition bound, partition key and inheritance parents.
+fn partitioning(b: &mut Builder, key: &str, x: &Table, y: &Table) {
+    let table = qn(&y.schema, &y.name);
+    if x.partition_by != y.partition_by {
+        b.push(
+            Step::AlterColumn,
+            -2,
+            Action::Alter,
+            "table",
+            key,
+            Some(format!(
+                "partition key {} → {}: PostgreSQL cannot change it; recreate the table and move its rows",
+                x.partition_by.as_deref().unwrap_or("(none)"),
+                y.partition_by.as_deref().unwrap_or("(none)")
+            )),
+            Risk::Irreversible,
+            vec![format!("-- recreate {table} with PARTITION BY {}", y.partition_by.as_deref().unwrap_or("(none)"))],
+        );
+    }
+    if x.partition_of != y.partition_of {
+        if let Some(p) = &x.partition_of {
+            b.push(
+                Step::AlterColumn,
+                -2,
+                Action::Alter,
+                "table",
+                key,
+                Some("detached from its old partitioned table or bound".into()),
+                Risk::Reversible,
+                vec![format!(
+                    "ALTER TABLE {} DETACH PARTITION {table}",
+                    sql::qualified(&p.parent)
+                )],
+            );
+        }
+        let mut statements = Vec::new();
+        if let Some(p) = &y.partition_of {
+            statements.push(format!(
+                "ALTER TABLE {} ATTACH PARTITION {table} {}",
+                sql::qualified(&p.parent),
+                p.bound
+            ));
+        }
+        // After every column change: the partition needs its parent's columns first.
+        b.push(
+            Step::AlterColumn,
+            i64::MAX,
+            Action::Alter,
+            "table",
+            key,
+            Some(
+                "partition bound changed (ATTACH scans the partition for rows outside the bound)"
+                    .into(),
+            ),
+            Risk::LockRisky,
+            statements,
+        );
+    }
+    if x.inherits != y.inherits {
+        let mut statements = Vec::new();
+        for p in x.inherits.iter().filter(|p| !y.inherits.contains(p)) {
+            statements.push(format!(
+                "ALTER TABLE {table} NO INHERIT {}",
+                sql::qualified(p)
+            ));
+        }
+        for p in y.inherits.iter().filter(|p| !x.inherits.contains(p)) {
+            statements.push(format!("ALTER TABLE {table} INHERIT {}", sql::qualified(p)));
+        }
+        // After every column change: a new parent's columns must be there first.
+        b.push(
+            Step::AlterColumn,
+            i64::MAX,
+            Action::Alter,
+            "table",
+            key,
+            Some("inheritance parents changed".into()),
+            Risk::Reversible,
+            statements,
+        );
+    }
+}
+
+/// Defaults and NOT NULL of inherited columns (a partition's or a child's own), compared
+/// with `x`'s columns of the same name (the parent's, for a new partition).
+fn inherited_columns(b: &mut Builder, key: &str, x: &Table, y: &Table) {
+    let table = qn(&y.schema, &y.name);
+    for (i, d) in y.columns.iter().enumerate().filter(|(_, c)| c.inherited) {
+        let Some(c) = x.columns.iter().find(|c| c.name == d.name) else {
+            continue;
+        };
+        let col = q(&d.name);
+        let mut statements = Vec::new();
+        if c.default != d.default && d.identity.is_none() && d.generated.is_none() {
+            statements.push(match &d.default {
+                Some(v) => format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {v}"),
+                None => format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"),
+            });
+        }
+        if c.not_null != d.not_null {
+            statements.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} {} NOT NULL",
+                if d.not_null { "SET" } else { "DROP" }
+            ));
+        }
+        if !statements.is_empty() {
+            b.push(
+                Step::AlterColumn,
+                i as i64,
+                Action::Alter,
+                "column",
+                &format!("{key}.{}", d.name),
+                Some("default or NOT NULL of an inherited column".into()),
+                Risk::Reversible,
+                statements,
+            );
+        }
+    }
+}
+
+fn columns(b: &mut Builder, key: &str, x: &Table, y: &Table, to: &Schema) {
     let table = qn(&y.schema, &y.name);
     for c in x.columns.iter().filter(|c| !c.inherited) {
         if !y.columns.iter().any(|d| d.name == c.name) {
@@ -815,7 +1175,14 @@ fn columns(b: &mut Builder, key: &str, x: &Table, y: &Table) {
             );
         }
     }
-    for (i, d) in y.columns.iter().enumerate().filter(|(_, c)| !c.inherited) {
+    // With a new parent, its columns must exist before INHERIT/ATTACH: added like own ones.
+    let new_parent = y.inherits.iter().any(|p| !x.inherits.contains(p))
+        || (y.partition_of.is_some()
+            && x.partition_of.as_ref().map(|p| &p.parent)
+                != y.partition_of.as_ref().map(|p| &p.parent));
+    for (i, d) in y.columns.iter().enumerate().filter(|(_, c)| {
+        !c.inherited || (new_parent && !x.columns.iter().any(|e| e.name == c.name))
+    }) {
         let name = format!("{key}.{}", d.name);
         let Some(c) = x.columns.iter().find(|c| c.name == d.name) else {
             let risky = d.not_null || d.default.is_some() || d.generated.is_some();
@@ -833,7 +1200,7 @@ fn columns(b: &mut Builder, key: &str, x: &Table, y: &Table) {
                 },
                 vec![format!(
                     "ALTER TABLE {table} ADD COLUMN {}",
-                    sql::column_def(d)
+                    sql::column_def(d, sql::identity_sequence(to, key, &d.name))
                 )],
             );
             if d.comment.is_some() {
@@ -859,7 +1226,10 @@ fn columns(b: &mut Builder, key: &str, x: &Table, y: &Table) {
                 Risk::Destructive,
                 vec![
                     format!("ALTER TABLE {table} DROP COLUMN {col}"),
-                    format!("ALTER TABLE {table} ADD COLUMN {}", sql::column_def(d)),
+                    format!(
+                        "ALTER TABLE {table} ADD COLUMN {}",
+                        sql::column_def(d, sql::identity_sequence(to, key, &d.name))
+                    ),
                 ],
             );
             continue;
@@ -868,7 +1238,7 @@ fn columns(b: &mut Builder, key: &str, x: &Table, y: &Table) {
             let collate = d
                 .collation
                 .as_ref()
-                .map(|c| format!(" COLLATE {c}"))
+                .map(|c| format!(" COLLATE {}", sql::qualified(c)))
                 .unwrap_or_default();
             b.push(
                 Step::AlterColumn,
@@ -999,7 +1369,11 @@ fn table_members(b: &mut Builder, key: &str, x: &Table, y: &Table, created: bool
         if same {
             continue;
         }
-        let not_valid = if d.validated { "" } else { " NOT VALID" };
+        let not_valid = if d.validated || d.definition.contains("NOT VALID") {
+            ""
+        } else {
+            " NOT VALID"
+        };
         let risk = if d.validated {
             Risk::LockRisky
         } else {
@@ -1048,7 +1422,15 @@ fn table_members(b: &mut Builder, key: &str, x: &Table, y: &Table, created: bool
             .map(|(k, i)| (k.clone(), i.clone()))
             .collect()
     };
-    index_changes(b, key, &y.schema, &own(x), &own(y), created);
+    index_changes(
+        b,
+        key,
+        &y.schema,
+        &own(x),
+        &own(y),
+        created,
+        Step::CreateIndex,
+    );
     // Triggers.
     let own_triggers = |t: &Table| -> BTreeMap<String, Trigger> {
         t.triggers
@@ -1057,67 +1439,7 @@ fn table_members(b: &mut Builder, key: &str, x: &Table, y: &Table, created: bool
             .map(|(k, tr)| (k.clone(), tr.clone()))
             .collect()
     };
-    let (xt, yt) = (own_triggers(x), own_triggers(y));
-    for (name, t) in &xt {
-        if yt.get(name).is_none_or(|u| u.definition != t.definition) {
-            b.push(
-                Step::DropTrigger,
-                0,
-                Action::Drop,
-                "trigger",
-                &format!("{key}.{name}"),
-                None,
-                Risk::Reversible,
-                vec![format!("DROP TRIGGER {} ON {table}", q(name))],
-            );
-        }
-    }
-    for (name, t) in &yt {
-        let old = xt.get(name);
-        if old.is_none_or(|u| u.definition != t.definition) {
-            let mut statements = vec![t.definition.clone()];
-            if t.enabled != "O" {
-                statements.push(sql::trigger_enable(&table, name, &t.enabled));
-            }
-            b.push(
-                Step::CreateTrigger,
-                0,
-                if old.is_some() {
-                    Action::Alter
-                } else {
-                    Action::Add
-                },
-                "trigger",
-                &format!("{key}.{name}"),
-                None,
-                if old.is_some() {
-                    Risk::Reversible
-                } else {
-                    Risk::Additive
-                },
-                statements,
-            );
-        } else if old.is_some_and(|u| u.enabled != t.enabled) {
-            b.push(
-                Step::CreateTrigger,
-                0,
-                Action::Alter,
-                "trigger",
-                &format!("{key}.{name}"),
-                Some("enabled state".into()),
-                Risk::Reversible,
-                vec![sql::trigger_enable(&table, name, &t.enabled)],
-            );
-        }
-        let had = old.and_then(|u| u.comment.clone());
-        comments(
-            b,
-            format!("TRIGGER {} ON {table}", q(name)),
-            &format!("{key}.{name}"),
-            &had,
-            &t.comment,
-        );
-    }
+    trigger_changes(b, key, &table, &own_triggers(x), &own_triggers(y));
     // Row-level security.
     if x.rls_enabled != y.rls_enabled || x.rls_forced != y.rls_forced {
         let mut statements = Vec::new();
@@ -1223,6 +1545,7 @@ fn table_members(b: &mut Builder, key: &str, x: &Table, y: &Table, created: bool
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn index_changes(
     b: &mut Builder,
     key: &str,
@@ -1230,6 +1553,7 @@ fn index_changes(
     x: &BTreeMap<String, Index>,
     y: &BTreeMap<String, Index>,
     created: bool,
+    create_step: Step,
 ) {
     for (name, i) in x {
         if y.get(name).is_none_or(|j| j.definition != i.definition) {
@@ -1248,8 +1572,11 @@ fn index_changes(
     for (name, i) in y {
         let old = x.get(name);
         if old.is_none_or(|j| j.definition != i.definition) {
+            // `pg_get_indexdef` writes a partitioned table's index `ON ONLY parent`; created
+            // without ONLY, it is built on every partition too.
+            let definition = i.definition.replacen(" ON ONLY ", " ON ", 1);
             b.push(
-                Step::CreateIndex,
+                create_step,
                 0,
                 if old.is_some() {
                     Action::Alter
@@ -1268,7 +1595,7 @@ fn index_changes(
                 } else {
                     Risk::LockRisky
                 },
-                vec![i.definition.clone()],
+                vec![definition],
             );
         }
         let had = old.and_then(|j| j.comment.clone());
@@ -1313,6 +1640,18 @@ fn views(b: &mut Builder, from: &Schema, to: &Schema) {
     let differs = |x: &View, y: &View| {
         x.definition != y.definition || x.columns != y.columns || x.materialized != y.materialized
     };
+    // A column dropped or retyped under a view needs the view out of the way (and there is no
+    // model of which view reads which column): then every view is recreated.
+    let reshaped = from.tables.iter().any(|(k, x)| {
+        to.tables.get(k).is_some_and(|y| {
+            x.columns.iter().any(|c| {
+                y.columns
+                    .iter()
+                    .find(|d| d.name == c.name)
+                    .is_none_or(|d| d.data_type != c.data_type || d.collation != c.collation)
+            })
+        })
+    });
     let shallowest = both
         .iter()
         .filter(|k| differs(&from.views[**k], &to.views[**k]))
@@ -1320,7 +1659,7 @@ fn views(b: &mut Builder, from: &Schema, to: &Schema) {
         .min();
     for k in both {
         let (x, y) = (&from.views[k], &to.views[k]);
-        let dependent = shallowest.is_some_and(|d| x.depth > d);
+        let dependent = reshaped || shallowest.is_some_and(|d| x.depth > d);
         if differs(x, y) || dependent {
             // Recreated: `CREATE OR REPLACE VIEW` cannot drop or rename columns.
             b.push(
@@ -1335,12 +1674,26 @@ fn views(b: &mut Builder, from: &Schema, to: &Schema) {
             );
             view_created(b, k, y, None);
         } else {
-            index_changes(b, k, &y.schema, &x.indexes, &y.indexes, false);
+            index_changes(
+                b,
+                k,
+                &y.schema,
+                &x.indexes,
+                &y.indexes,
+                false,
+                Step::CreateViewIndex,
+            );
+            trigger_changes(b, k, &qn(&y.schema, &y.name), &x.triggers, &y.triggers);
             comments(b, view_target(y), k, &x.comment, &y.comment);
-            grants(b, view_target(y), k, &x.grants, &y.grants);
+            grants(b, view_grant_target(y), k, &x.grants, &y.grants);
             owner(b, view_target(y), k, &x.owner, &y.owner);
         }
     }
+}
+
+/// GRANT and REVOKE name views and materialized views as tables.
+fn view_grant_target(v: &View) -> String {
+    format!("TABLE {}", qn(&v.schema, &v.name))
 }
 
 fn view_target(v: &View) -> String {
@@ -1362,9 +1715,18 @@ fn view_created(b: &mut Builder, k: &str, v: &View, _old: Option<&View>) {
         Risk::Additive,
         vec![sql::create_view(v)],
     );
-    index_changes(b, k, &v.schema, &BTreeMap::new(), &v.indexes, true);
+    index_changes(
+        b,
+        k,
+        &v.schema,
+        &BTreeMap::new(),
+        &v.indexes,
+        true,
+        Step::CreateViewIndex,
+    );
+    trigger_changes(b, k, &qn(&v.schema, &v.name), &BTreeMap::new(), &v.triggers);
     comments(b, view_target(v), k, &None, &v.comment);
-    grants(b, view_target(v), k, &[], &v.grants);
+    grants(b, view_grant_target(v), k, &[], &v.grants);
 }
 
 #[cfg(test)]
@@ -1509,14 +1871,29 @@ mod tests {
             ..Function::default()
         };
         let mut a = Schema::default();
-        a.functions
-            .insert("app.f()".into(), f("BEGIN  RETURN 1; END", "same"));
+        a.functions.insert(
+            "app.f()".into(),
+            f(
+                "CREATE FUNCTION app.f()\nAS $$BEGIN  RETURN 1; END$$",
+                "same",
+            ),
+        );
         let mut b = Schema::default();
-        b.functions
-            .insert("app.f()".into(), f("begin return 1; end", "same"));
+        b.functions.insert(
+            "app.f()".into(),
+            f(
+                "CREATE FUNCTION app.f()\nAS $$begin return 1; end$$",
+                "same",
+            ),
+        );
         assert!(diff(&a, &b).is_empty());
-        b.functions
-            .insert("app.f()".into(), f("begin return 2; end", "other"));
+        b.functions.insert(
+            "app.f()".into(),
+            f(
+                "CREATE FUNCTION app.f()\nAS $$begin return 2; end$$",
+                "other",
+            ),
+        );
         assert_eq!(diff(&a, &b).changes[0].action, Action::Alter);
     }
 }

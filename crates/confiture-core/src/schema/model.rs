@@ -233,6 +233,9 @@ pub struct View {
     /// Indexes of a materialized view.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub indexes: BTreeMap<String, Index>,
+    /// `INSTEAD OF` triggers of a view.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub triggers: BTreeMap<String, Trigger>,
     pub owner: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,

@@ -58,7 +58,7 @@ pub fn create_type(t: &TypeDef) -> Vec<String> {
         } => {
             let mut s = format!("CREATE DOMAIN {name} AS {base}");
             if let Some(c) = collation {
-                s.push_str(&format!(" COLLATE {c}"));
+                s.push_str(&format!(" COLLATE {}", qualified(c)));
             }
             if let Some(d) = default {
                 s.push_str(&format!(" DEFAULT {d}"));
@@ -76,28 +76,53 @@ pub fn create_type(t: &TypeDef) -> Vec<String> {
 
 pub fn create_sequence(s: &Sequence) -> String {
     format!(
-        "CREATE SEQUENCE {} AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {}{}",
+        "CREATE SEQUENCE {} AS {} {}",
         qn(&s.schema, &s.name),
         s.data_type,
+        sequence_options(s)
+    )
+}
+
+/// `INCREMENT BY … MINVALUE … MAXVALUE … START WITH … CACHE … [CYCLE]`.
+pub fn sequence_options(s: &Sequence) -> String {
+    format!(
+        "INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {}{}",
         s.increment,
         s.min,
         s.max,
         s.start,
         s.cache,
-        if s.cycle { " CYCLE" } else { "" }
+        if s.cycle { " CYCLE" } else { " NO CYCLE" }
     )
 }
 
-/// A column as in `CREATE TABLE` / `ADD COLUMN`.
-pub fn column_def(c: &Column) -> String {
+/// The identity sequence of `table.column` (raw key `schema.table`) in `schema`.
+pub fn identity_sequence<'s>(
+    schema: &'s Schema,
+    table: &str,
+    column: &str,
+) -> Option<&'s Sequence> {
+    let owner = format!("{table}.{column}");
+    schema
+        .sequences
+        .values()
+        .find(|s| s.identity && s.owned_by.as_deref() == Some(owner.as_str()))
+}
+
+/// A column as in `CREATE TABLE` / `ADD COLUMN`; `identity` is its identity sequence, whose
+/// options are kept.
+pub fn column_def(c: &Column, identity: Option<&Sequence>) -> String {
     let mut s = format!("{} {}", q(&c.name), c.data_type);
     if let Some(coll) = &c.collation {
-        s.push_str(&format!(" COLLATE {coll}"));
+        s.push_str(&format!(" COLLATE {}", qualified(coll)));
     }
     if let Some(expr) = &c.generated {
         s.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"));
     } else if let Some(kind) = &c.identity {
         s.push_str(&format!(" GENERATED {} AS IDENTITY", kind.to_uppercase()));
+        if let Some(seq) = identity {
+            s.push_str(&format!(" ({})", sequence_options(seq)));
+        }
     } else if let Some(d) = &c.default {
         s.push_str(&format!(" DEFAULT {d}"));
     }
@@ -108,7 +133,8 @@ pub fn column_def(c: &Column) -> String {
 }
 
 /// `CREATE TABLE` with its own columns; constraints, indexes and the rest are separate changes.
-pub fn create_table(t: &Table) -> String {
+pub fn create_table(t: &Table, schema: &Schema) -> String {
+    let key = format!("{}.{}", t.schema, t.name);
     let name = qn(&t.schema, &t.name);
     let unlogged = if t.persistence == "unlogged" {
         "UNLOGGED "
@@ -119,7 +145,7 @@ pub fn create_table(t: &Table) -> String {
         .columns
         .iter()
         .filter(|c| !c.inherited)
-        .map(column_def)
+        .map(|c| column_def(c, identity_sequence(schema, &key, &c.name)))
         .collect();
     let mut s = if let Some(p) = &t.partition_of {
         let mut s = format!(

@@ -1,6 +1,6 @@
 //! `confiture diff --from A --to B [--sql]`.
 
-use confiture_core::schema::diff::{diff, Change, Risk};
+use confiture_core::schema::diff::{diff_with, Change, DiffOptions, Risk};
 use serde::Serialize;
 
 use super::Loaded;
@@ -28,7 +28,16 @@ pub struct Summary {
 }
 
 pub fn report(from: Loaded, to: Loaded) -> DiffReport {
-    let d = diff(&from.schema, &to.schema);
+    report_with(from, to, DiffOptions { owners: true })
+}
+
+/// [`report`] of schema files against a database: owners left out (files do not say them).
+pub fn report_files(from: Loaded, to: Loaded) -> DiffReport {
+    report_with(from, to, DiffOptions { owners: false })
+}
+
+fn report_with(from: Loaded, to: Loaded, options: DiffOptions) -> DiffReport {
+    let d = diff_with(&from.schema, &to.schema, options);
     let mut summary = Summary::default();
     for c in &d.changes {
         match c.risk {

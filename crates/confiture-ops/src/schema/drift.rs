@@ -3,7 +3,7 @@
 use confiture_core::config::{Environment, Project, TargetArgs};
 use confiture_core::error::Result;
 
-use super::diff::{report, DiffReport};
+use super::diff::{report_files, DiffReport};
 use super::{introspect, scratch};
 
 /// `from` = what the schema files describe, `to` = what the database holds: the changes are
@@ -16,5 +16,5 @@ pub async fn drift(project: &Project, args: &TargetArgs, env: &Environment) -> R
         source: format!("schema files of {}", env.name),
         notices,
     };
-    Ok(report(files, live))
+    Ok(report_files(files, live))
 }

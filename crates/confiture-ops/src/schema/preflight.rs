@@ -14,14 +14,14 @@ use confiture_core::config::{Environment, Project, TargetArgs};
 use confiture_core::error::{ConfitureError, Result};
 use confiture_core::migrate::files::MigrationFile;
 use confiture_core::migrate::status::{status, State};
-use confiture_core::schema::diff::{diff, Change};
+use confiture_core::schema::diff::{diff_with, Change, DiffOptions};
 use confiture_core::schema::Schema;
 use confiture_pg::ConnTarget;
 use confiture_sql::autocommit::TxNeed;
 use serde::Serialize;
 use tokio_postgres::Client;
 
-use super::diff::{report, DiffReport};
+use super::diff::{report_files, DiffReport};
 use super::{introspect, scratch, Loaded};
 use crate::migrate::execute::{choose_mode, Script};
 use crate::migrate::ledger::TrackingTable;
@@ -76,7 +76,7 @@ pub async fn preflight(
     let (schema, notices) = scratch::build_and_read(project, env).await?;
     let against_files = match &replay.failure {
         Some(_) => None,
-        None => Some(report(
+        None => Some(report_files(
             Loaded {
                 schema: replayed.clone(),
                 source: replay.on.clone(),
@@ -90,7 +90,9 @@ pub async fn preflight(
         )),
     };
     let mut replay = replay;
-    replay.changes = diff(&before, &replayed).changes;
+    if replay.failure.is_none() {
+        replay.changes = diff_with(&before, &replayed, DiffOptions { owners: false }).changes;
+    }
     let passed = replay.failure.is_none()
         && !findings.iter().any(|f| f.severity == "error")
         && against_files.as_ref().is_some_and(|d| d.identical);
@@ -275,6 +277,16 @@ async fn replay_in_transaction(
             };
             for (i, need) in script.needs.iter().enumerate() {
                 let sql = script.file.statement_text(i);
+                if *need == TxNeed::TransactionControl {
+                    // Never run: a COMMIT would keep the replay (the static checks report it).
+                    replay.not_executed.push(format!(
+                        "{label} statement {} (line {}): transaction control, never run by a replay: {}",
+                        i + 1,
+                        script.file.statements[i].line,
+                        crate::hooks::db::first_line(sql)
+                    ));
+                    continue;
+                }
                 if matches!(need, TxNeed::Autocommit { .. }) {
                     replay.not_executed.push(format!(
                         "{label} statement {} (line {}): {}",

@@ -4,7 +4,7 @@
 use confiture_core::codes;
 use confiture_core::error::{ConfitureError, Result};
 use confiture_core::migrate::generate::{generate_with, timestamp_version};
-use confiture_core::schema::diff::{diff as diff_models, Action, Risk};
+use confiture_core::schema::diff::{diff as diff_models, Action, Change, Diff, Risk, Step};
 use confiture_ops::migrate::migrations_dir;
 use confiture_ops::schema::diff::{report, DiffReport};
 use confiture_ops::schema::drift::drift;
@@ -49,10 +49,6 @@ pub async fn drift_command(g: &GlobalArgs, a: &DiffOutputArgs, out: Output) -> R
     let r = drift(&project, &target_args(g), &env).await?;
     notices(&out, &r.from.notices);
     notices(&out, &r.to.notices);
-    out.report(r.identical, &r, || render(&out, &r, a));
-    if r.identical {
-        return Ok(0);
-    }
     let e = ConfitureError::new(
         codes::SCHEMA_DRIFT,
         format!(
@@ -62,6 +58,11 @@ pub async fn drift_command(g: &GlobalArgs, a: &DiffOutputArgs, out: Output) -> R
         ),
     )
     .with_hint("put the changes in db/schema/ (and a migration), or undo them in the database; `confiture drift --sql` prints the SQL that reproduces them");
+    let failed = (!r.identical).then_some(&e);
+    out.report(r.identical, &with_error(&r, failed), || render(&out, &r, a));
+    if r.identical {
+        return Ok(0);
+    }
     if !out.json() {
         out.error(&e);
     }
@@ -72,7 +73,12 @@ pub async fn preflight_command(g: &GlobalArgs, against: Option<&str>, out: Outpu
     let project = project(g);
     let env = environment(g, &project)?;
     let r = preflight(&project, &env, against).await?;
-    out.report(r.passed, &r, || {
+    let e = ConfitureError::new(
+        codes::SCHEMA_PREFLIGHT_FAILED,
+        "preflight failed: see the findings, the replay and the differences above",
+    );
+    let failed = (!r.passed).then_some(&e);
+    out.report(r.passed, &with_error(&r, failed), || {
         let mut t = String::new();
         for f in &r.findings {
             let label = if f.severity == "error" {
@@ -122,10 +128,6 @@ pub async fn preflight_command(g: &GlobalArgs, against: Option<&str>, out: Outpu
     if r.passed {
         return Ok(0);
     }
-    let e = ConfitureError::new(
-        codes::SCHEMA_PREFLIGHT_FAILED,
-        "preflight failed: see the findings, the replay and the differences above",
-    );
     if !out.json() {
         out.error(&e);
     }
@@ -163,28 +165,95 @@ pub async fn generate_from_diff(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let version = timestamp_version(now);
-    let header = |dir: &str| {
+    let dir = migrations_dir(&project.root);
+    let header = |version: &str, name: &str, direction: &str| {
         format!(
-            "-- Migration {version}_{name}: {dir}, generated from the difference of {} and {}\n",
+            "-- Migration {version}_{name}: {direction}, generated from the difference of {} and {}\n",
             from.source, to.source
         )
     };
+    // A new enum label cannot be used in the transaction that adds it: the labels go in a
+    // migration of their own, committed before the one that may use them.
+    let is_label = |c: &Change, what: &str| {
+        c.step == Step::AlterType && c.detail.as_deref().is_some_and(|d| d.starts_with(what))
+    };
+    let (labels, rest): (Vec<Change>, Vec<Change>) = up
+        .changes
+        .iter()
+        .cloned()
+        .partition(|c| is_label(c, "enum labels added"));
+    let mut first = None;
+    let mut offset = 0;
+    if !labels.is_empty() && !rest.is_empty() {
+        let version = timestamp_version(now);
+        let label_name = format!("{name}_enum_labels");
+        let (label_down, _): (Vec<Change>, Vec<Change>) = down
+            .changes
+            .iter()
+            .cloned()
+            .partition(|c| is_label(c, "enum labels removed"));
+        first = Some(generate_with(
+            &dir,
+            &label_name,
+            &version,
+            &format!(
+                "{}{}",
+                header(&version, &label_name, "up"),
+                Diff { changes: labels }.script()
+            ),
+            &format!(
+                "{}{}",
+                header(&version, &label_name, "down"),
+                Diff {
+                    changes: label_down
+                }
+                .script()
+            ),
+        )?);
+        offset = 1;
+    }
+    let version = timestamp_version(now + offset);
+    let (up_body, down_body) = if first.is_some() {
+        let down_rest: Vec<Change> = down
+            .changes
+            .iter()
+            .filter(|c| !is_label(c, "enum labels removed"))
+            .cloned()
+            .collect();
+        (
+            Diff { changes: rest }.script(),
+            Diff { changes: down_rest }.script(),
+        )
+    } else {
+        (up.script(), down.script())
+    };
     let generated = generate_with(
-        &migrations_dir(&project.root),
+        &dir,
         name,
         &version,
-        &format!("{}{}", header("up"), up.script()),
-        &format!("{}{}", header("down"), down.script()),
+        &format!("{}{}", header(&version, name, "up"), up_body),
+        &format!("{}{}", header(&version, name, "down"), down_body),
     )?;
-    out.report(true, &generated, || {
-        let mut t = format!(
+    let all: Vec<&confiture_core::migrate::generate::Generated> =
+        first.iter().chain(std::iter::once(&generated)).collect();
+    // The last migration's fields, as a single one is reported, and every migration written.
+    let mut report = serde_json::to_value(&generated).expect("reports serialize");
+    report["migrations"] = serde_json::to_value(&all).expect("reports serialize");
+    out.report(true, &report, || {
+        let mut t = String::new();
+        if let Some(f) = &first {
+            t.push_str(&format!(
+                "created {} and its .down.sql: the new enum labels, in a migration of their own (a label cannot be used in the transaction that adds it)\n",
+                f.up.display()
+            ));
+        }
+        t.push_str(&format!(
             "created {} ({} change(s))\ncreated {} ({} change(s))\n",
             generated.up.display(),
             up.changes.len(),
             generated.down.display(),
             down.changes.len()
-        );
+        ));
         if up.max_risk() >= Some(Risk::Destructive) {
             t.push_str(&format!(
                 "{}: the migration has destructive statements (marked DESTRUCTIVE): review it\n",
@@ -234,6 +303,19 @@ async fn load_pair(
         return Ok((from, to));
     }
     tokio::try_join!(load(project, &a, env), load(project, &b, env))
+}
+
+/// A gate's report with the error's envelope (`code`, `message`, `hint`) when it failed, so
+/// JSON readers get the code too.
+fn with_error<T: serde::Serialize>(
+    report: &T,
+    error: Option<&ConfitureError>,
+) -> serde_json::Value {
+    let mut value = serde_json::to_value(report).expect("reports serialize");
+    if let (Some(e), serde_json::Value::Object(map)) = (error, &mut value) {
+        map.insert("error".into(), e.to_envelope()["error"].clone());
+    }
+    value
 }
 
 fn notices(out: &Output, list: &[String]) {
