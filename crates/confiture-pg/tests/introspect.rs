@@ -516,7 +516,8 @@ async fn introspects_a_realistic_schema() {
         .starts_with("CREATE OR REPLACE FUNCTION app.touch()"));
     assert!(touch.definition.contains("-- never NULL"));
     assert!(touch.body_fingerprint.is_empty());
-    assert!(touch.grants.is_empty());
+    // Executable by PUBLIC, PostgreSQL's default (read with acldefault).
+    assert_eq!(touch.grants, vec![grant("PUBLIC", &["EXECUTE"])]);
     let count = &s.functions["app.customer_count(s app.status)"];
     assert!(count.security_definer && count.strict);
     assert_eq!(count.volatility, "stable");

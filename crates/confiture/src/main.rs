@@ -17,12 +17,6 @@ use args::{Cli, Format};
 use output::Output;
 
 fn main() -> ExitCode {
-    // `confiture … | head` must end quietly when the reader goes away, as other CLI tools do,
-    // not panic on a broken pipe: take back the default SIGPIPE action Rust turns off.
-    // SAFETY: setting a signal disposition at startup, before any thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let raw: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();

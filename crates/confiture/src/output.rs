@@ -59,11 +59,11 @@ impl Output {
             if let serde_json::Value::Object(map) = &mut value {
                 map.insert("ok".into(), serde_json::Value::Bool(ok));
             }
-            println!("{}", serde_json::to_string_pretty(&value).expect("json"));
+            print_stdout(&serde_json::to_string_pretty(&value).expect("json"));
         } else if !self.quiet || !ok {
             let t = text();
             if !t.is_empty() {
-                println!("{}", t.trim_end());
+                print_stdout(t.trim_end());
             }
         }
     }
@@ -91,6 +91,19 @@ impl Output {
         }
         if self.verbose > 0 && !e.details.is_null() {
             eprintln!("  details: {}", e.details);
+        }
+    }
+}
+
+/// Print a report on stdout. When the reader went away (`confiture … | head`), stop quietly as
+/// other command-line tools do, instead of panicking on the broken pipe. (SIGPIPE stays ignored:
+/// a hook program that does not read its input must not kill Confiture.)
+fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
         }
     }
 }
