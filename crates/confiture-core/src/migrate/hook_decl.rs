@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::codes;
 use crate::config::decode::Decoder;
 use crate::error::{Location, Result};
-use crate::migrate::sidecar::parse_duration_ms;
+use crate::migrate::sidecar::duration_ms;
 use crate::yaml::{Node, Value};
 
 /// When a hook runs, in execution order (`on_error` only after a failure).
@@ -154,7 +154,7 @@ fn decode_one(
         None => None,
     };
     let timeout_ms = match map.get("timeout") {
-        Some(n) => Some(duration(dec, n, &format!("{path}.timeout"))?),
+        Some(n) => Some(duration_ms(dec, n, &format!("{path}.timeout"))?),
         None => None,
     };
     let dry_run = match map.get("dry_run") {
@@ -225,20 +225,6 @@ fn decode_when(dec: &Decoder<'_>, node: &Node, path: &str, project_dir: &Path) -
     }
     map.finish(dec)?;
     Ok(when)
-}
-
-fn duration(dec: &Decoder<'_>, node: &Node, key: &str) -> Result<u64> {
-    if let Value::Int(_) = node.value {
-        return dec.u64(node, key);
-    }
-    let text = dec.string(node, key)?;
-    parse_duration_ms(&text).ok_or_else(|| {
-        dec.error(
-            codes::CONFIG_INVALID_VALUE,
-            node,
-            format!("'{key}' must be a duration such as 500ms, 5s or 2min, found '{text}'"),
-        )
-    })
 }
 
 /// Two hooks of one type without an `id` become `analyze`, `analyze#2`, …

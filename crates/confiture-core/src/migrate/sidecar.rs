@@ -89,7 +89,7 @@ fn decode_body(dec: &Decoder<'_>, node: &Node, prefix: &str, path: &Path) -> Res
 }
 
 /// A duration: an integer (milliseconds) or a string with a unit: `250ms`, `5s`, `2min`.
-fn duration_ms(dec: &Decoder<'_>, node: &Node, key: &str) -> Result<u64> {
+pub(crate) fn duration_ms(dec: &Decoder<'_>, node: &Node, key: &str) -> Result<u64> {
     if let Value::Int(_) = node.value {
         return dec.u64(node, key);
     }

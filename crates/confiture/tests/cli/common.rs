@@ -98,3 +98,51 @@ pub fn assert_bad_input(dir: &Path, code: &str, needle: &str) {
     let kept = std::fs::read(dir.join("db/generated/schema_local.sql")).unwrap();
     assert_eq!(kept, b"previous build\n", "nothing may be written on error");
 }
+
+/// A project whose local environment targets `url`, with `extra` appended to local.yaml and the
+/// given files under db/migrations.
+pub fn project(url: &str, extra: &str, migrations: &[(&str, &str)]) -> tempfile::TempDir {
+    let yaml = format!("database_url: {url}\ninclude_dirs: [db/schema]\n{extra}");
+    let dir = project_with_local(yaml.as_bytes());
+    std::fs::create_dir_all(dir.path().join("db/migrations")).unwrap();
+    for (name, content) in migrations {
+        write_migration(dir.path(), name, content);
+    }
+    dir
+}
+
+pub fn write_migration(root: &Path, name: &str, content: &str) {
+    std::fs::write(root.join("db/migrations").join(name), content).unwrap();
+}
+
+pub fn tracking_table_exists(url: &str) -> bool {
+    confiture_testkit::query_one(
+        url,
+        "SELECT (to_regclass('tb_confiture') IS NOT NULL)::text",
+    )
+    .as_deref()
+        == Some("true")
+}
+
+/// Versions in the tracking table, in the order applied (none when it does not exist).
+pub fn versions(url: &str) -> Vec<String> {
+    if !tracking_table_exists(url) {
+        return Vec::new();
+    }
+    confiture_testkit::query(
+        url,
+        "SELECT version FROM tb_confiture ORDER BY pk_confiture",
+    )
+    .into_iter()
+    .map(|r| r[0].clone().unwrap())
+    .collect()
+}
+
+/// The tables of `public`, except the tracking table.
+pub fn tables(url: &str) -> String {
+    confiture_testkit::query_one(
+        url,
+        "SELECT coalesce(string_agg(tablename, ',' ORDER BY tablename), '') FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tb_confiture'",
+    )
+    .unwrap()
+}

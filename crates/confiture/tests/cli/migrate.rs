@@ -8,22 +8,6 @@ use confiture_testkit::{hold_session, query, query_one, TestDb};
 
 use crate::common::*;
 
-/// A project whose local environment targets `url`, with `extra` appended to local.yaml and the
-/// given files under db/migrations.
-fn project(url: &str, extra: &str, migrations: &[(&str, &str)]) -> tempfile::TempDir {
-    let yaml = format!("database_url: {url}\ninclude_dirs: [db/schema]\n{extra}");
-    let dir = project_with_local(yaml.as_bytes());
-    std::fs::create_dir_all(dir.path().join("db/migrations")).unwrap();
-    for (name, content) in migrations {
-        write_migration(dir.path(), name, content);
-    }
-    dir
-}
-
-fn write_migration(root: &Path, name: &str, content: &str) {
-    std::fs::write(root.join("db/migrations").join(name), content).unwrap();
-}
-
 fn sha256(path: &Path) -> String {
     let out = std::process::Command::new("sha256sum")
         .arg(path)
@@ -35,24 +19,6 @@ fn sha256(path: &Path) -> String {
         .next()
         .unwrap()
         .to_string()
-}
-
-fn versions(url: &str) -> Vec<String> {
-    query(
-        url,
-        "SELECT version FROM tb_confiture ORDER BY pk_confiture",
-    )
-    .into_iter()
-    .map(|r| r[0].clone().unwrap())
-    .collect()
-}
-
-fn tables(url: &str) -> String {
-    query_one(
-        url,
-        "SELECT coalesce(string_agg(tablename, ',' ORDER BY tablename), '') FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tb_confiture'",
-    )
-    .unwrap()
 }
 
 const THREE: [(&str, &str); 5] = [
