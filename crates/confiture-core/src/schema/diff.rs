@@ -61,6 +61,8 @@ pub enum Step {
     DropIndex,
     DropConstraint,
     DropColumn,
+    /// Functions whose signature names a table's row type: before that table goes.
+    DropRowTypeFunction,
     DropTable,
     DropFunction,
     DropSequence,
@@ -651,7 +653,11 @@ fn functions(b: &mut Builder, from: &Schema, to: &Schema) {
     for k in gone {
         let f = &from.functions[k];
         b.push(
-            Step::DropFunction,
+            if function_step(f, from) == Step::CreateLateFunction {
+                Step::DropRowTypeFunction
+            } else {
+                Step::DropFunction
+            },
             0,
             Action::Drop,
             "function",
@@ -966,6 +972,17 @@ fn tables(b: &mut Builder, from: &Schema, to: &Schema) {
         inherited_columns(b, k, x, y);
         table_members(b, k, x, y, false);
     }
+}
+
+/// A column of `x` dropped, retyped or recollated in `y`: what views and triggers naming it
+/// must be moved out of the way for.
+fn columns_reshaped(x: &Table, y: &Table) -> bool {
+    x.columns.iter().any(|c| {
+        y.columns
+            .iter()
+            .find(|d| d.name == c.name)
+            .is_none_or(|d| d.data_type != c.data_type || d.collation != c.collation)
+    })
 }
 
 /// Triggers of a table or a view (`on`, quoted) whose raw key is `key`.
@@ -1439,7 +1456,16 @@ fn table_members(b: &mut Builder, key: &str, x: &Table, y: &Table, created: bool
             .map(|(k, tr)| (k.clone(), tr.clone()))
             .collect()
     };
-    trigger_changes(b, key, &table, &own_triggers(x), &own_triggers(y));
+    let mut before = own_triggers(x);
+    if !created && columns_reshaped(x, y) {
+        // A trigger naming a retyped column (`UPDATE OF`, `WHEN`) blocks the change: every
+        // trigger of the table is dropped before and created again after.
+        for t in before.values_mut() {
+            t.definition
+                .push_str(" -- recreated around a column change");
+        }
+    }
+    trigger_changes(b, key, &table, &before, &own_triggers(y));
     // Row-level security.
     if x.rls_enabled != y.rls_enabled || x.rls_forced != y.rls_forced {
         let mut statements = Vec::new();
@@ -1642,16 +1668,17 @@ fn views(b: &mut Builder, from: &Schema, to: &Schema) {
     };
     // A column dropped or retyped under a view needs the view out of the way (and there is no
     // model of which view reads which column): then every view is recreated.
-    let reshaped = from.tables.iter().any(|(k, x)| {
-        to.tables.get(k).is_some_and(|y| {
-            x.columns.iter().any(|c| {
-                y.columns
-                    .iter()
-                    .find(|d| d.name == c.name)
-                    .is_none_or(|d| d.data_type != c.data_type || d.collation != c.collation)
-            })
-        })
-    });
+    // The same when a function is dropped or replaced by a new signature (a view may call it).
+    let reshaped = from
+        .tables
+        .iter()
+        .any(|(k, x)| to.tables.get(k).is_some_and(|y| columns_reshaped(x, y)))
+        || from.functions.keys().any(|k| !to.functions.contains_key(k))
+        || from.functions.iter().any(|(k, f)| {
+            to.functions
+                .get(k)
+                .is_some_and(|g| f.returns != g.returns || f.kind != g.kind)
+        });
     let shallowest = both
         .iter()
         .filter(|k| differs(&from.views[**k], &to.views[**k]))
