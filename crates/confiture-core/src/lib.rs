@@ -1,6 +1,7 @@
 //! Confiture's pure core: configuration and project model, errors and exit codes, redaction.
 //! No database, no terminal: everything here is unit-tested in isolation.
 
+pub mod anonymize;
 pub mod build;
 pub mod codes;
 pub mod config;
