@@ -120,7 +120,7 @@ pub fn decode_hooks(
         }
     }
     map.finish(dec)?;
-    dedupe_ids(&mut hooks);
+    unique_ids(&mut hooks);
     Ok(hooks)
 }
 
@@ -227,14 +227,16 @@ fn decode_when(dec: &Decoder<'_>, node: &Node, path: &str, project_dir: &Path) -
     Ok(when)
 }
 
-/// Two hooks of one type without an `id` become `analyze`, `analyze#2`, …
-fn dedupe_ids(hooks: &mut [HookDecl]) {
-    let mut seen = std::collections::HashMap::<String, usize>::new();
+/// Give every hook a distinct id: a repeated one becomes `analyze#2`, `analyze#3`, … (skipping
+/// ids already taken). Also used when environment hooks join a migration's own.
+pub fn unique_ids(hooks: &mut [HookDecl]) {
+    let mut seen = std::collections::HashSet::new();
     for h in hooks.iter_mut() {
-        let n = seen.entry(h.id.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            h.id = format!("{}#{}", h.id, n);
+        let base = h.id.clone();
+        let mut n = 1;
+        while !seen.insert(h.id.clone()) {
+            n += 1;
+            h.id = format!("{base}#{n}");
         }
     }
 }

@@ -191,19 +191,13 @@ pub fn migration_hooks(
             decls.extend(o.chain(g));
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    let mut hooks = Vec::new();
-    for decl in decls {
-        let mut decl = decl.clone();
-        // Environment and migration hooks share one context: keep ids unique.
-        let base = decl.id.clone();
-        let mut n = 1;
-        while !seen.insert(decl.id.clone()) {
-            n += 1;
-            decl.id = format!("{base}#{n}");
-        }
-        hooks.push(crate::hooks::load(&decl, &cx)?);
-    }
+    // Environment and migration hooks share one context: keep ids unique.
+    let mut decls: Vec<_> = decls.into_iter().cloned().collect();
+    confiture_core::migrate::hook_decl::unique_ids(&mut decls);
+    let hooks = decls
+        .iter()
+        .map(|decl| crate::hooks::load(decl, &cx))
+        .collect::<Result<Vec<_>>>()?;
     Ok(hooks)
 }
 

@@ -27,7 +27,7 @@ use crate::hooks::context::HookResult;
 use crate::hooks::runner::Runner;
 use crate::statement_error::{statement_error, Failed};
 use estimate::Estimate;
-use probe::{Catalog, Effects, Snapshot};
+use probe::{Catalog, Effects, Snapshot, Tracker};
 use samples::Sample;
 
 pub enum Direction {
@@ -203,9 +203,7 @@ async fn run_all(
 ) -> Result<()> {
     let client = &session.client;
     let target = &session.target;
-    let original = probe::catalog(client, target).await?;
-    let mut catalog = original.clone();
-    let mut snap = probe::snapshot(client, target).await?;
+    let mut tracker = Tracker::start(client, target).await?;
     let mut sampler = samples::Sampler::new(session, options.sample_rows);
     for p in plan {
         let started = Instant::now();
@@ -239,21 +237,12 @@ async fn run_all(
             hooks: Vec::new(),
             not_executed: Vec::new(),
             locks_held: Vec::new(),
-            earlier_locks_on: earlier_locks_on(p, &snap, &original),
+            earlier_locks_on: earlier_locks_on(p, &tracker.snap, &tracker.original),
         };
-        let locks_at_start = snap.locks.clone();
+        let locks_at_start = tracker.snap.locks.clone();
         let outcome = async {
             for phase in [Phase::BeforeValidation, Phase::BeforeDdl] {
-                run_hooks(
-                    &mut runner,
-                    p,
-                    phase,
-                    &mut snap,
-                    &mut catalog,
-                    &original,
-                    &mut run,
-                )
-                .await?;
+                run_hooks(&mut runner, p, phase, &mut tracker, &mut run).await?;
             }
             let has_on_error = p.hooks.iter().any(|h| h.decl.phase == Phase::OnError);
             if has_on_error {
@@ -305,23 +294,7 @@ async fn run_all(
                     }
                     return Err(err);
                 }
-                let after = probe::snapshot(client, target).await?;
-                let catalogs = if after.catalog_writes() != snap.catalog_writes() {
-                    let new = probe::catalog(client, target).await?;
-                    Some(new)
-                } else {
-                    None
-                };
-                let effects = probe::effects(
-                    &snap,
-                    &after,
-                    catalogs.as_ref().map(|c| (&catalog, c)),
-                    &original,
-                );
-                if let Some(c) = catalogs {
-                    catalog = c;
-                }
-                snap = after;
+                let effects = tracker.step(client, target).await?;
                 let samples = sampler.sample(&effects).await;
                 run.statements.push(StatementRun {
                     index: i + 1,
@@ -339,16 +312,7 @@ async fn run_all(
                     .map_err(|e| super::ledger::sql_error(target, "release a savepoint", &e))?;
             }
             for phase in [Phase::AfterDdl, Phase::AfterValidation, Phase::Cleanup] {
-                run_hooks(
-                    &mut runner,
-                    p,
-                    phase,
-                    &mut snap,
-                    &mut catalog,
-                    &original,
-                    &mut run,
-                )
-                .await?;
+                run_hooks(&mut runner, p, phase, &mut tracker, &mut run).await?;
             }
             // What COMMIT would check: deferred constraints and constraint triggers. In a
             // savepoint rolled back afterwards, so the next migration starts with them deferred
@@ -381,7 +345,9 @@ async fn run_all(
             .batch_execute("RESET ALL; SET client_connection_check_interval = '1s'")
             .await;
         run.duration_ms = ms(started);
-        run.locks_held = snap
+        let original = &tracker.original;
+        run.locks_held = tracker
+            .snap
             .locks
             .iter()
             .filter(|(key, _)| {
@@ -479,36 +445,16 @@ fn earlier_locks_on(p: &Planned<'_>, snap: &Snapshot, original: &Catalog) -> Vec
 }
 
 /// Run the hooks of `phase` one by one, measuring each.
-#[allow(clippy::too_many_arguments)]
 async fn run_hooks(
     runner: &mut Runner<'_>,
     p: &Planned<'_>,
     phase: Phase,
-    snap: &mut Snapshot,
-    catalog: &mut Catalog,
-    original: &Catalog,
+    tracker: &mut Tracker,
     run: &mut MigrationRun,
 ) -> Result<()> {
     for hook in p.hooks.iter().filter(|h| h.decl.phase == phase) {
         let outcome = runner.hook(&p.hooks, hook).await;
-        let client = runner.client;
-        let target = runner.target;
-        let after = probe::snapshot(client, target).await?;
-        let catalogs = if after.catalog_writes() != snap.catalog_writes() {
-            Some(probe::catalog(client, target).await?)
-        } else {
-            None
-        };
-        let effects = probe::effects(
-            snap,
-            &after,
-            catalogs.as_ref().map(|c| (&*catalog, c)),
-            original,
-        );
-        if let Some(c) = catalogs {
-            *catalog = c;
-        }
-        *snap = after;
+        let effects = tracker.step(runner.client, runner.target).await?;
         let mut results: Vec<HookResult> = runner.results.drain(..).collect();
         // The hook's own result first, then any on_error hooks it set off.
         let own = if results.is_empty() {

@@ -130,6 +130,49 @@ pub async fn catalog(client: &Client, target: &ConnTarget) -> Result<Catalog> {
     Ok(cat)
 }
 
+/// What the dry-run has seen so far: the catalog before it, the catalog and counters after the
+/// last step. [`Tracker::step`] measures the next statement or hook.
+pub struct Tracker {
+    /// The catalog before the dry-run (to tell relations it created).
+    pub original: Catalog,
+    pub catalog: Catalog,
+    pub snap: Snapshot,
+}
+
+impl Tracker {
+    pub async fn start(client: &Client, target: &ConnTarget) -> Result<Tracker> {
+        let original = catalog(client, target).await?;
+        let snap = snapshot(client, target).await?;
+        Ok(Tracker {
+            catalog: original.clone(),
+            original,
+            snap,
+        })
+    }
+
+    /// The effects since the last step; the catalog is read again only when the step wrote to
+    /// the system catalogs.
+    pub async fn step(&mut self, client: &Client, target: &ConnTarget) -> Result<Effects> {
+        let after = snapshot(client, target).await?;
+        let changed = if after.catalog_writes() != self.snap.catalog_writes() {
+            Some(catalog(client, target).await?)
+        } else {
+            None
+        };
+        let e = effects(
+            &self.snap,
+            &after,
+            changed.as_ref().map(|c| (&self.catalog, c)),
+            &self.original,
+        );
+        if let Some(c) = changed {
+            self.catalog = c;
+        }
+        self.snap = after;
+        Ok(e)
+    }
+}
+
 /// Rows a statement wrote to one table.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct TableRows {
