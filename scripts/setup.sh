@@ -17,7 +17,10 @@ fi
 # psql is used by benchmarks and handy for people.
 command -v psql >/dev/null || packages+=(postgresql-client)
 # libclang: bindgen needs it to build the PostgreSQL grammar crate (pg_query).
-if ! compgen -G "/usr/lib/llvm-*/lib/libclang*.so*" >/dev/null; then
+# (libclang-cpp, which some images ship alone, is not libclang: match libclang.so / libclang-N.so.)
+if ! compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null \
+   && ! compgen -G "/usr/lib/*/libclang-[0-9]*.so*" >/dev/null \
+   && ! compgen -G "/usr/lib/*/libclang.so*" >/dev/null; then
   packages+=(libclang-dev)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
