@@ -88,6 +88,15 @@ codes! {
     SCHEMA_DRIFT = ("SCHEMA_001", GateFailed, "The database differs from its schema files (drift)");
     SCHEMA_PREFLIGHT_FAILED = ("SCHEMA_002", GateFailed, "Preflight failed: the pending migrations fail, or do not produce the schema files");
     SCHEMA_BAD_SOURCE = ("SCHEMA_003", InvalidInput, "A schema source (environment, DSN or directory) cannot be used");
+    ANON_PROFILE_INVALID = ("ANON_001", InvalidInput, "An anonymization profile is invalid (structure, unknown strategy, bad option)");
+    ANON_UNCOVERED_PII = ("ANON_002", GateFailed, "Strict mode: columns that look like personal data are not covered by the profile");
+    ANON_PROFILE_MISMATCH = ("ANON_003", InvalidInput, "The profile names a table or column the source lacks, or a strategy unfit for the column type");
+    ANON_VERIFY_FAILED = ("ANON_004", GateFailed, "Anonymization verification failed (a value kept, unstable, or an immutable column changed)");
+    SYNC_TARGET_MISMATCH = ("SYNC_001", SchemaError, "The target lacks a table or column of the source, or its type differs");
+    SYNC_COPY_FAILED = ("SYNC_002", Failure, "Copying a table failed; that table was rolled back");
+    SYNC_VERIFY_FAILED = ("SYNC_003", GateFailed, "Row counts in the target differ from the rows read from the source");
+    SYNC_BAD_CHECKPOINT = ("SYNC_004", InvalidInput, "The resume checkpoint is unreadable or belongs to another sync");
+    SYNC_UNSAFE_PLAN = ("SYNC_005", InvalidInput, "The sync cannot run safely as asked (same database, a foreign key from a table left out, an unknown table)");
     // Generic
     IO_FAILED = ("IO_001", Failure, "File system operation failed");
     SQL_FAILED = ("SQL_001", Failure, "A SQL statement failed");

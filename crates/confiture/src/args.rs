@@ -76,6 +76,11 @@ pub enum Command {
     Diff(DiffArgs),
     /// Compare the environment's database with its schema files; exit 7 when they differ
     Drift(DiffOutputArgs),
+    /// Copy a database's data into another, anonymizing personal data in flight
+    Sync(SyncArgs),
+    /// Anonymization profiles: check one against the source, or try it on sampled rows
+    #[command(subcommand)]
+    Anonymize(AnonymizeCommand),
     /// Print the exit-code contract
     ExitCodes,
     /// Print a shell completion script
@@ -275,4 +280,58 @@ pub struct DiffOutputArgs {
     /// Print the SQL that makes FROM into TO (dependency order, destructive statements flagged)
     #[arg(long)]
     pub sql: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Source: an environment name or a DSN. Read in one read-only snapshot, never written.
+    #[arg(long, alias = "source", value_name = "ENV|DSN")]
+    pub from: String,
+    /// Target: an environment name or a DSN. Its copied tables are replaced.
+    #[arg(long, alias = "target", value_name = "ENV|DSN")]
+    pub to: String,
+    /// Anonymization profile: a YAML file, or NAME for db/anonymization/NAME.yaml
+    #[arg(long, alias = "anonymization-profile", value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Only these tables (`schema.table` or `table`, globs allowed; comma-separated or repeated)
+    #[arg(long, value_delimiter = ',', value_name = "TABLE")]
+    pub tables: Vec<String>,
+    /// Leave these tables out (same patterns as --tables); the target keeps their rows
+    #[arg(long, value_delimiter = ',', value_name = "TABLE")]
+    pub exclude: Vec<String>,
+    /// Tables copied in parallel
+    #[arg(short, long, default_value_t = 2, value_name = "N")]
+    pub jobs: usize,
+    /// Resume an interrupted sync: tables recorded as complete in the checkpoint are kept
+    #[arg(long)]
+    pub resume: bool,
+    /// Checkpoint file (default: .confiture/sync-checkpoint.json in the project)
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Copy columns that look like personal data but have no rule, instead of stopping
+    #[arg(long)]
+    pub no_strict: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnonymizeCommand {
+    /// Check a profile: structure, and tables, columns and types against the source (--env)
+    Validate(AnonymizeArgs),
+    /// Apply a profile to sampled rows of the source (--env) and check the result
+    Verify(AnonymizeVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnonymizeArgs {
+    /// A YAML file, or NAME for db/anonymization/NAME.yaml
+    pub profile: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AnonymizeVerifyArgs {
+    /// A YAML file, or NAME for db/anonymization/NAME.yaml
+    pub profile: String,
+    /// Rows sampled per table
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub sample: usize,
 }

@@ -1,5 +1,6 @@
 //! One file per command; each turns arguments into a capability call and renders the report.
 
+mod anonymize;
 mod build;
 mod config;
 mod db;
@@ -9,6 +10,7 @@ mod init;
 mod migrate;
 mod migrate_trial;
 mod schema;
+mod sync;
 
 use std::path::PathBuf;
 
@@ -32,6 +34,8 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32> {
         Command::Introspect => schema::introspect(&cli.global, out).await,
         Command::Diff(a) => schema::diff(&cli.global, a, out).await,
         Command::Drift(a) => schema::drift_command(&cli.global, a, out).await,
+        Command::Sync(a) => sync::run(&cli.global, a, out).await,
+        Command::Anonymize(c) => anonymize::run(&cli.global, c, out).await,
         Command::ExitCodes => Ok(exit_codes::run(out)),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
