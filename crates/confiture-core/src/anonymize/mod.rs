@@ -1,34 +1,42 @@
 //! Anonymization strategies for `confiture sync`: pure transforms of one column value.
 //!
 //! Values are PostgreSQL's TEXT representation of a column (`None` is SQL NULL). Every strategy
-//! keeps NULL as NULL. A strategy is loaded once from its YAML options ([`load`]) and then
-//! applied to each value ([`Strategy::apply`]) with a [`Row`]: the column's type, the other
-//! columns of the same row, and the secret [`Key`] of deterministic strategies.
+//! keeps NULL as NULL. A strategy is loaded once from its YAML options ([`load`], or
+//! [`load_spec`] for a strategy written where one is expected in a profile) and then applied to
+//! each value ([`Strategy::apply`]) with a [`Row`]: the column's type, the other columns of the
+//! same row, and the secret [`Key`] of deterministic strategies.
 //!
 //! Deterministic outputs are HMAC-SHA256 of the input under the key, so the same input maps to
 //! the same output across tables and runs with the same key. Strategies that are only
 //! deterministic *when keyed* fall back to a per-process key ([`Key::process`]) when there is
 //! none; `deterministic_hash`, whose whole point is stability, refuses to load without a key.
+//! [`Strategy::deterministic`] states the rule per strategy.
+//!
+//! Profiles ([`profile`]) name strategies for tables and columns; [`pii`] finds the columns
+//! that look like personal data.
 
 pub mod dates;
 pub mod key;
 pub mod options;
+pub mod pii;
+pub mod profile;
 pub mod row;
 pub mod strategies;
 
 pub use key::Key;
 pub use options::Options;
+pub use profile::{ColumnRule, Profile, TableRule};
 pub use row::Row;
 
 use crate::codes;
 use crate::config::decode::{suggest, Decoder};
 use crate::error::{ConfitureError, Location, Result};
-use crate::yaml::Node;
+use crate::yaml::{Node, Value};
 use strategies::*;
 
 /// Every strategy name, with the aliases accepted for projects written for the Python tool.
 pub const STRATEGIES: &[(&str, &[&str])] = &[
-    ("preserve", &["no_anonymization"]),
+    ("preserve", &["no_anonymization", "none"]),
     ("null", &[]),
     ("redact", &[]),
     ("email_mask", &["email_masking"]),
@@ -49,7 +57,7 @@ pub const STRATEGIES: &[(&str, &[&str])] = &[
     ("json_path", &[]),
     ("conditional", &[]),
     ("sql_expression", &[]),
-    ("custom", &[]),
+    ("custom", &["custom_function"]),
 ];
 
 /// The canonical name of `name` (itself or the strategy it is an alias of).
@@ -80,6 +88,52 @@ pub enum Strategy {
     JsonPath(Box<json_path::JsonPath>),
     Conditional(Box<conditional::Conditional>),
     SqlExpression(sql_expression::SqlExpression),
+    /// A strategy that runs under its own key rather than its context's: a definition with its
+    /// own `salt`, or a reference to a profile's named strategy, nested in another strategy.
+    Keyed(Box<Keyed>),
+}
+
+/// A strategy with the key it runs under (`None`: the per-process key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyed {
+    pub key: Option<Key>,
+    pub strategy: Strategy,
+}
+
+/// What a strategy is loaded in.
+#[derive(Clone, Copy)]
+pub struct Scope<'s> {
+    /// Whether a key applies to the strategy (strategies that need one fail without it).
+    pub keyed: bool,
+    /// Named strategies (a profile's `strategies:`): references resolve there first, then to
+    /// built-in names.
+    pub named: Option<&'s dyn Named>,
+    /// The code of invalid values (an unknown strategy, a bad option value):
+    /// `CONFIG_INVALID_VALUE`, or `ANON_PROFILE_INVALID` in a profile.
+    pub code: codes::ErrorCode,
+}
+
+impl Scope<'_> {
+    /// No named strategies; invalid values are `CONFIG_INVALID_VALUE`.
+    pub fn plain(keyed: bool) -> Scope<'static> {
+        Scope {
+            keyed,
+            named: None,
+            code: codes::CONFIG_INVALID_VALUE,
+        }
+    }
+}
+
+/// A set of named strategies that references may use (implemented by a profile's
+/// `strategies:`).
+pub trait Named {
+    /// The strategy named `name`, if the set has one, ready to run anywhere: wrapped in
+    /// [`Strategy::Keyed`] with the key it runs under. `at` and `path` locate the reference
+    /// (for a reference cycle).
+    fn resolve(&self, name: &str, dec: &Decoder, at: &Node, path: &str)
+        -> Option<Result<Strategy>>;
+    /// Every name, for suggestions.
+    fn names(&self) -> Vec<String>;
 }
 
 /// Load strategy `name` (or an alias) with its `options` mapping. `path` is the dotted key path
@@ -92,34 +146,233 @@ pub fn load(
     path: &str,
     keyed: bool,
 ) -> Result<Strategy> {
+    let scope = Scope::plain(keyed);
+    let canonical = check_name(name, options, dec, path, scope)?;
+    let mut o = Options::new(dec, options, path, scope)?;
+    let strategy = build(canonical, &mut o)?;
+    o.finish()?;
+    Ok(strategy)
+}
+
+/// Load a strategy written where one is expected (a column of a profile, a branch of
+/// `conditional`, the field strategy of `json_path`), at `path`:
+/// - a reference: a bare name (`phone`) or `{strategy: name}`. The name is one of
+///   `scope.named` first, then a built-in strategy (aliases included) without options;
+/// - a definition: `{type: <built-in>, salt?, algorithm?, <options>...}`. With its own `salt`
+///   the strategy runs under that key ([`Strategy::Keyed`]); `algorithm` must be `sha256`;
+/// - the vision documents' `{type: custom, strategy: <built-in>, <options>...}`, read as the
+///   definition `{type: <built-in>, <options>...}`.
+///
+/// `strategy` and `type` together are an error, except in those two cases and for
+/// `{type: json_path, path: ..., strategy: ...}`, whose `strategy` is an option.
+///
+/// Returns the strategy and its name as written (the type for a definition).
+pub fn load_spec(
+    dec: &Decoder,
+    node: &Node,
+    path: &str,
+    scope: Scope,
+) -> Result<(Strategy, String)> {
+    let entries = match &node.value {
+        Value::Str(_) => {
+            let name = dec.string(node, path)?;
+            return reference(dec, &name, node, path, scope);
+        }
+        Value::Map(entries) => entries,
+        _ => {
+            return Err(dec
+                .error(
+                    codes::CONFIG_WRONG_TYPE,
+                    node,
+                    format!(
+                        "'{path}' must be a strategy name or a mapping with 'strategy' or 'type', \
+                         found {}",
+                        node.type_name()
+                    ),
+                )
+                .with_hint("email: email_mask, or email: {strategy: email_mask}, or email: {type: email_mask, keep_domain: false}"))
+        }
+    };
+    let find = |k: &str| entries.iter().find(|(key, _)| key.key_text() == k);
+    let type_is =
+        |ty: &Node, name: &str| matches!(&ty.value, Value::Str(t) if canonical(t) == Some(name));
+    match (find("type"), find("strategy")) {
+        // `json_path` has an option named `strategy` (the field's strategy).
+        (Some((_, ty)), Some(_)) if type_is(ty, "json_path") => {
+            definition(dec, node, path, scope, "type")
+        }
+        (Some((_, ty)), Some(_)) if type_is(ty, "custom") => {
+            definition(dec, node, path, scope, "strategy")
+        }
+        (Some((key, _)), Some(_)) => Err(dec
+            .error(
+                scope.code,
+                key,
+                format!(
+                    "'{path}' has both 'strategy' (a reference to a strategy) and 'type' (a \
+                     definition of one); give one of them"
+                ),
+            )
+            .with_hint(
+                "{strategy: name} uses a named or built-in strategy as it is; \
+                 {type: name, <options>} defines one here",
+            )),
+        (Some(_), None) => definition(dec, node, path, scope, "type"),
+        (None, Some((_, name_node))) => {
+            if let Some((extra, _)) = entries.iter().find(|(k, _)| k.key_text() != "strategy") {
+                let key = extra.key_text();
+                let err = dec.error(
+                    codes::CONFIG_UNKNOWN_KEY,
+                    extra,
+                    format!("unknown key '{path}.{key}'"),
+                );
+                return Err(match suggest(&key, &["type", "salt", "algorithm"]) {
+                    Some("type") => err.with_hint("did you mean 'type'?"),
+                    _ => err.with_hint(
+                        "a reference ({strategy: name}) takes no options: define the strategy \
+                         inline with {type: name, <options>}, or under strategies:",
+                    ),
+                });
+            }
+            let path = format!("{path}.strategy");
+            let name = dec.string(name_node, &path)?;
+            reference(dec, &name, name_node, &path, scope)
+        }
+        (None, None) => {
+            for (k, _) in entries {
+                let key = k.key_text();
+                if let Some(s) = suggest(&key, &["type", "strategy"]) {
+                    return Err(dec
+                        .error(
+                            codes::CONFIG_UNKNOWN_KEY,
+                            k,
+                            format!("unknown key '{path}.{key}'"),
+                        )
+                        .with_hint(format!("did you mean '{s}'?")));
+                }
+            }
+            Err(dec
+                .error(
+                    codes::CONFIG_MISSING_KEY,
+                    node,
+                    format!(
+                        "'{path}' needs a 'type' naming the strategy, or a 'strategy' \
+                         referring to one"
+                    ),
+                )
+                .with_hint("{type: redact, with: x} or {strategy: redact}"))
+        }
+    }
+}
+
+/// A reference to `name` (at node `at`): a named strategy, else a built-in one without options.
+fn reference(
+    dec: &Decoder,
+    name: &str,
+    at: &Node,
+    path: &str,
+    scope: Scope,
+) -> Result<(Strategy, String)> {
+    if let Some(named) = scope.named {
+        if let Some(resolved) = named.resolve(name, dec, at, path) {
+            return resolved.map(|s| (s, name.to_string()));
+        }
+    }
+    let canonical = check_name(name, Some(at), dec, path, scope)?;
+    let mut o = Options::new(dec, None, path, scope)?.anchored(at);
+    let strategy = build(canonical, &mut o)?;
+    o.finish()?;
+    Ok((strategy, name.to_string()))
+}
+
+/// A definition `{<name_key>: <built-in>, salt?, algorithm?, <options>...}`.
+fn definition(
+    dec: &Decoder,
+    node: &Node,
+    path: &str,
+    scope: Scope,
+    name_key: &'static str,
+) -> Result<(Strategy, String)> {
+    let mut o = Options::new(dec, Some(node), path, scope)?;
+    if name_key != "type" {
+        o.get("type");
+    }
+    let (name, name_node) = o.required_string(name_key)?;
+    let key = o.salt()?;
+    if key.is_some() {
+        o.scope.keyed = true;
+    }
+    let name_path = o.path_of(name_key);
+    let canonical = check_name(&name, Some(name_node), dec, &name_path, scope)?;
+    let strategy = build(canonical, &mut o)?;
+    o.finish()?;
+    let strategy = match key {
+        Some(key) => Strategy::Keyed(Box::new(Keyed {
+            key: Some(key),
+            strategy,
+        })),
+        None => strategy,
+    };
+    Ok((strategy, name))
+}
+
+/// The canonical name of built-in strategy `name`; errors for unknown names (with a
+/// suggestion drawn from the built-in and the named strategies) and for `custom`.
+fn check_name(
+    name: &str,
+    at: Option<&Node>,
+    dec: &Decoder,
+    path: &str,
+    scope: Scope,
+) -> Result<&'static str> {
+    let named = scope.named.map(|n| n.names()).unwrap_or_default();
     let Some(canonical) = canonical(name) else {
-        let names: Vec<&str> = STRATEGIES
-            .iter()
-            .flat_map(|(n, a)| std::iter::once(*n).chain(a.iter().copied()))
-            .collect();
+        if named.iter().any(|n| n == name) {
+            return Err(located(
+                dec,
+                at,
+                scope.code,
+                format!("'{path}': '{name}' is a named strategy, not a built-in type"),
+            )
+            .with_hint(format!(
+                "refer to it with strategy: {name} (type: names a built-in strategy)"
+            )));
+        }
+        let mut names: Vec<&str> = named.iter().map(String::as_str).collect();
+        names.extend(
+            STRATEGIES
+                .iter()
+                .flat_map(|(n, a)| std::iter::once(*n).chain(a.iter().copied())),
+        );
         let err = located(
             dec,
-            options,
-            codes::CONFIG_INVALID_VALUE,
+            at,
+            scope.code,
             format!("'{path}': unknown anonymization strategy '{name}'"),
         );
         return Err(match suggest(name, &names) {
             Some(s) => err.with_hint(format!("did you mean '{s}'?")),
-            None => err.with_hint(format!(
-                "known strategies: {}",
-                STRATEGIES
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            None => {
+                let mut hint = format!(
+                    "known strategies: {}",
+                    STRATEGIES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                if !named.is_empty() {
+                    hint.push_str(&format!("; named strategies: {}", named.join(", ")));
+                }
+                err.with_hint(hint)
+            }
         });
     };
     if canonical == "custom" {
         return Err(located(
             dec,
-            options,
-            codes::CONFIG_INVALID_VALUE,
+            at,
+            scope.code,
             format!(
                 "'{path}': custom strategies (Python callables) are not supported; \
                  use sql_expression or a command"
@@ -129,32 +382,34 @@ pub fn load(
             "rewrite the callable as a SQL expression: strategy sql_expression, option expression",
         ));
     }
-    let mut o = Options::new(dec, options, path, keyed)?;
-    let strategy = match canonical {
+    Ok(canonical)
+}
+
+/// Decode the options of built-in strategy `canonical`.
+fn build(canonical: &str, o: &mut Options) -> Result<Strategy> {
+    Ok(match canonical {
         "preserve" => Strategy::Preserve,
         "null" => Strategy::Null,
-        "redact" => Strategy::Redact(redact::Redact::load(&mut o)?),
-        "email_mask" => Strategy::EmailMask(email_mask::EmailMask::load(&mut o)?),
+        "redact" => Strategy::Redact(redact::Redact::load(o)?),
+        "email_mask" => Strategy::EmailMask(email_mask::EmailMask::load(o)?),
         "deterministic_hash" => {
-            Strategy::DeterministicHash(deterministic_hash::DeterministicHash::load(&mut o)?)
+            Strategy::DeterministicHash(deterministic_hash::DeterministicHash::load(o)?)
         }
-        "pattern_mask" => Strategy::PatternMask(pattern_mask::PatternMask::load(&mut o)?),
-        "partial" => Strategy::Partial(partial::Partial::load(&mut o)?),
-        "phone" => Strategy::Phone(phone::Phone::load(&mut o)?),
+        "pattern_mask" => Strategy::PatternMask(pattern_mask::PatternMask::load(o)?),
+        "partial" => Strategy::Partial(partial::Partial::load(o)?),
+        "phone" => Strategy::Phone(phone::Phone::load(o)?),
         "first_name" | "last_name" | "full_name" | "company" | "address" | "city" => {
-            Strategy::Fake(fake::Fake::load(canonical, &mut o)?)
+            Strategy::Fake(fake::Fake::load(canonical, o)?)
         }
-        "random_in_range" => Strategy::RandomInRange(random_in_range::RandomInRange::load(&mut o)?),
-        "date_jitter" => Strategy::DateJitter(date_jitter::DateJitter::load(&mut o)?),
-        "ip" => Strategy::Ip(ip::Ip::load(&mut o)?),
-        "credit_card" => Strategy::CreditCard(credit_card::CreditCard::load(&mut o)?),
-        "json_path" => Strategy::JsonPath(Box::new(json_path::JsonPath::load(&mut o)?)),
-        "conditional" => Strategy::Conditional(Box::new(conditional::Conditional::load(&mut o)?)),
-        "sql_expression" => Strategy::SqlExpression(sql_expression::SqlExpression::load(&mut o)?),
+        "random_in_range" => Strategy::RandomInRange(random_in_range::RandomInRange::load(o)?),
+        "date_jitter" => Strategy::DateJitter(date_jitter::DateJitter::load(o)?),
+        "ip" => Strategy::Ip(ip::Ip::load(o)?),
+        "credit_card" => Strategy::CreditCard(credit_card::CreditCard::load(o)?),
+        "json_path" => Strategy::JsonPath(Box::new(json_path::JsonPath::load(o)?)),
+        "conditional" => Strategy::Conditional(Box::new(conditional::Conditional::load(o)?)),
+        "sql_expression" => Strategy::SqlExpression(sql_expression::SqlExpression::load(o)?),
         other => unreachable!("strategy '{other}' is registered but not loaded"),
-    };
-    o.finish()?;
-    Ok(strategy)
+    })
 }
 
 /// An error at `node` when there is one, else at the file.
@@ -173,8 +428,16 @@ pub(crate) fn located(
 impl Strategy {
     /// Anonymize one value. NULL stays NULL.
     pub fn apply(&self, value: Option<&str>, row: &Row) -> Option<String> {
-        if let Strategy::Conditional(c) = self {
-            return c.apply(value, row);
+        match self {
+            Strategy::Conditional(c) => return c.apply(value, row),
+            Strategy::Keyed(k) => {
+                let row = Row {
+                    key: k.key.as_ref(),
+                    ..*row
+                };
+                return k.strategy.apply(value, &row);
+            }
+            _ => {}
         }
         let value = value?;
         match self {
@@ -193,7 +456,7 @@ impl Strategy {
             Strategy::CreditCard(s) => s.apply(value, row),
             Strategy::JsonPath(s) => s.apply(value, row),
             Strategy::SqlExpression(_) => Some(value.to_string()),
-            Strategy::Conditional(_) => unreachable!("handled above"),
+            Strategy::Conditional(_) | Strategy::Keyed(_) => unreachable!("handled above"),
         }
     }
 
@@ -202,7 +465,71 @@ impl Strategy {
     pub fn sql_expression(&self) -> Option<&str> {
         match self {
             Strategy::SqlExpression(s) => Some(&s.expression),
+            Strategy::Keyed(k) => k.strategy.sql_expression(),
             _ => None,
+        }
+    }
+
+    /// Whether the output is a pure function of the value (and, for `conditional`, of the
+    /// columns it reads) and of the key, so that the same input gives the same output on every
+    /// run with the same key. `keyed`: whether a key applies (the profile's or the strategy's
+    /// own `salt`).
+    ///
+    /// - Always: `preserve`, `null`, `redact`, `pattern_mask`, `partial` (they use no key).
+    /// - When keyed: `email_mask`, `deterministic_hash` (which requires a key), `phone`, the
+    ///   fake names (`first_name`, ..., `city`), `random_in_range`, `date_jitter`, `ip`,
+    ///   `credit_card`: their output is an HMAC of the value under the key. Without a key they
+    ///   use the per-process key: stable within one run, different across runs.
+    /// - `json_path`: as its field strategy; `conditional`: when both branches are.
+    /// - Never: `sql_expression` (the target evaluates it; it may call `random()` or `now()`).
+    ///
+    /// No strategy draws real randomness: within one process every strategy except
+    /// `sql_expression` maps the same input to the same output.
+    pub fn deterministic(&self, keyed: bool) -> bool {
+        match self {
+            Strategy::Preserve
+            | Strategy::Null
+            | Strategy::Redact(_)
+            | Strategy::PatternMask(_)
+            | Strategy::Partial(_) => true,
+            Strategy::EmailMask(_)
+            | Strategy::DeterministicHash(_)
+            | Strategy::Phone(_)
+            | Strategy::Fake(_)
+            | Strategy::RandomInRange(_)
+            | Strategy::DateJitter(_)
+            | Strategy::Ip(_)
+            | Strategy::CreditCard(_) => keyed,
+            Strategy::JsonPath(j) => j.strategy.deterministic(keyed),
+            Strategy::Conditional(c) => {
+                c.then.deterministic(keyed) && c.otherwise.deterministic(keyed)
+            }
+            Strategy::SqlExpression(_) => false,
+            Strategy::Keyed(k) => k.strategy.deterministic(k.key.is_some()),
+        }
+    }
+
+    /// The other columns of the row the strategy reads (`conditional`'s `when`, also inside
+    /// `json_path` or a branch), sorted, each once. `sql_expression` reads nothing from the
+    /// [`Row`]: the target evaluates it.
+    pub fn context_columns(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_columns(&mut out);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn collect_columns(&self, out: &mut Vec<String>) {
+        match self {
+            Strategy::Conditional(c) => {
+                out.extend(c.columns().into_iter().map(str::to_string));
+                c.then.collect_columns(out);
+                c.otherwise.collect_columns(out);
+            }
+            Strategy::JsonPath(j) => j.strategy.collect_columns(out),
+            Strategy::Keyed(k) => k.strategy.collect_columns(out),
+            _ => {}
         }
     }
 }

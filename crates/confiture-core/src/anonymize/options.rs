@@ -5,7 +5,7 @@ use crate::config::decode::{Decoder, MapReader};
 use crate::error::{ConfitureError, Result};
 use crate::yaml::{Node, Value};
 
-use super::{located, Strategy};
+use super::{located, Key, Scope, Strategy};
 
 static EMPTY: Node = Node {
     value: Value::Null,
@@ -18,8 +18,11 @@ pub struct Options<'d, 'n> {
     pub dec: &'d Decoder<'d>,
     /// The options mapping, when there is one.
     pub node: Option<&'n Node>,
-    /// Whether a key is configured.
-    pub keyed: bool,
+    /// Whether a key applies, the named strategies references may use, the code of invalid
+    /// values.
+    pub scope: Scope<'d>,
+    /// Where errors about the strategy as a whole point (the options, or the reference).
+    anchor: Option<&'n Node>,
     path: String,
     map: MapReader<'n>,
 }
@@ -29,16 +32,28 @@ impl<'d, 'n> Options<'d, 'n> {
         dec: &'d Decoder<'d>,
         node: Option<&'n Node>,
         path: &str,
-        keyed: bool,
+        scope: Scope<'d>,
     ) -> Result<Self> {
         let map = dec.map(node.unwrap_or(&EMPTY), path)?;
         Ok(Options {
             dec,
             node,
-            keyed,
+            scope,
+            anchor: node,
             path: path.to_string(),
             map,
         })
+    }
+
+    /// Point errors about the strategy as a whole at `node` (a reference without options).
+    pub fn anchored(mut self, node: &'n Node) -> Self {
+        self.anchor = Some(node);
+        self
+    }
+
+    /// Whether a key applies.
+    pub fn keyed(&self) -> bool {
+        self.scope.keyed
     }
 
     /// The dotted path of option `key`.
@@ -48,6 +63,30 @@ impl<'d, 'n> Options<'d, 'n> {
 
     pub fn get(&mut self, key: &'static str) -> Option<&'n Node> {
         self.map.get(key)
+    }
+
+    /// Which of `key` and its alias `alias` is given (`key` when neither is); both is an error.
+    pub fn either(&mut self, key: &'static str, alias: &'static str) -> Result<&'static str> {
+        if let (Some(_), Some(second)) = (self.map.key_node(key), self.map.key_node(alias)) {
+            let (a, b) = (self.path_of(key), self.path_of(alias));
+            return Err(self
+                .dec
+                .error(
+                    self.scope.code,
+                    second,
+                    format!("'{b}' is another spelling of '{a}': give only one of them"),
+                )
+                .with_hint(format!("remove '{alias}' or '{key}'")));
+        }
+        let chosen = if self.map.key_node(alias).is_some() {
+            alias
+        } else {
+            key
+        };
+        // Both spellings are known keys (for "did you mean").
+        let other = if chosen == key { alias } else { key };
+        self.map.get(other);
+        Ok(chosen)
     }
 
     pub fn string(&mut self, key: &'static str) -> Result<Option<String>> {
@@ -99,78 +138,90 @@ impl<'d, 'n> Options<'d, 'n> {
         }
     }
 
-    /// A nested strategy: a name (`redact`) or a mapping `{type: name, <its options>...}`.
+    /// The definition's own key: `salt` (a non-empty string, `${VAR}` expanded) and
+    /// `algorithm`, which must be `sha256` when given (keys are HMAC-SHA256).
+    pub fn salt(&mut self) -> Result<Option<Key>> {
+        let path = self.path_of("algorithm");
+        if let Some(n) = self.get("algorithm") {
+            let algorithm = self.dec.string(n, &path)?;
+            if !algorithm.eq_ignore_ascii_case("sha256") {
+                return Err(self
+                    .invalid(n, format!("'{path}' must be sha256, found '{algorithm}'"))
+                    .with_hint(
+                        "deterministic outputs are HMAC-SHA256; remove algorithm or write sha256",
+                    ));
+            }
+        }
+        let path = self.path_of("salt");
+        let Some(n) = self.get("salt") else {
+            return Ok(None);
+        };
+        let salt = self.dec.string(n, &path)?;
+        if salt.is_empty() {
+            return Err(self
+                .invalid(n, format!("'{path}' is empty"))
+                .with_hint("an empty salt is no secret: set the variable to a long random value"));
+        }
+        Ok(Some(Key::new(salt)))
+    }
+
+    /// A nested strategy: a reference (`redact`, `{strategy: name}`) or a definition
+    /// `{type: name, <its options>...}` (see [`super::load_spec`]). `sql_expression` cannot be
+    /// nested: [`Strategy::apply`] would return the value unchanged.
     pub fn strategy(&mut self, key: &'static str) -> Result<Option<Strategy>> {
         let path = self.path_of(key);
         let Some(n) = self.get(key) else {
             return Ok(None);
         };
-        let (name, options) = match &n.value {
-            Value::Str(_) => (self.dec.string(n, &path)?, None),
-            Value::Map(entries) => {
-                let Some((_, ty)) = entries.iter().find(|(k, _)| k.key_text() == "type") else {
-                    return Err(self
-                        .dec
-                        .error(
-                            codes::CONFIG_MISSING_KEY,
-                            n,
-                            format!("'{path}' needs a 'type' naming the strategy"),
-                        )
-                        .with_hint(format!("{key}: {{type: redact}}")));
-                };
-                let rest: Vec<(Node, Node)> = entries
-                    .iter()
-                    .filter(|(k, _)| k.key_text() != "type")
-                    .cloned()
-                    .collect();
-                let options = Node {
-                    value: Value::Map(rest),
-                    line: n.line,
-                    column: n.column,
-                };
-                (self.dec.string(ty, &format!("{path}.type"))?, Some(options))
-            }
-            _ => {
-                return Err(self.dec.error(
-                    codes::CONFIG_WRONG_TYPE,
+        let (strategy, _) = super::load_spec(self.dec, n, &path, self.scope)?;
+        if strategy.sql_expression().is_some() {
+            return Err(self
+                .invalid(
                     n,
-                    format!("'{path}' must be a strategy name or a mapping with a 'type'"),
-                ))
-            }
-        };
-        super::load(&name, options.as_ref(), self.dec, &path, self.keyed).map(Some)
+                    format!("'{path}': sql_expression can only be a column's own strategy"),
+                )
+                .with_hint(
+                    "the target evaluates sql_expression for the whole column; \
+                     nested in another strategy it would leave the value unchanged",
+                ));
+        }
+        Ok(Some(strategy))
     }
 
     /// `CONFIG_MISSING_KEY` for required option `key`.
     pub fn missing(&self, key: &str) -> ConfitureError {
         located(
             self.dec,
-            self.node,
+            self.anchor,
             codes::CONFIG_MISSING_KEY,
             format!("'{}' is required", self.path_of(key)),
         )
     }
 
-    /// `CONFIG_INVALID_VALUE` at `node`.
+    /// An invalid value at `node`: `CONFIG_INVALID_VALUE`, or `ANON_PROFILE_INVALID` in a
+    /// profile.
     pub fn invalid(&self, node: &Node, message: String) -> ConfitureError {
-        self.dec.error(codes::CONFIG_INVALID_VALUE, node, message)
+        self.dec.error(self.scope.code, node, message)
     }
 
-    /// `CONFIG_INVALID_VALUE` for a strategy that needs a key when none is configured.
+    /// An invalid value for a strategy that needs a key when none is configured.
     pub fn require_key(&self, strategy: &str) -> Result<()> {
-        if self.keyed {
+        if self.scope.keyed {
             return Ok(());
         }
         Err(located(
             self.dec,
-            self.node,
-            codes::CONFIG_INVALID_VALUE,
+            self.anchor,
+            self.scope.code,
             format!(
                 "'{}': strategy {strategy} needs a secret key, and none is configured",
                 self.path
             ),
         )
-        .with_hint("set salt: ${ANON_SALT} in the anonymization settings and export ANON_SALT"))
+        .with_hint(
+            "set salt: ${ANON_SALT} (in the profile, or in this strategy's definition) \
+             and export ANON_SALT",
+        ))
     }
 
     /// Reject options nobody asked for.
