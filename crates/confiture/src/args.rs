@@ -311,6 +311,18 @@ pub struct SyncArgs {
     /// Copy columns that look like personal data but have no rule, instead of stopping
     #[arg(long)]
     pub no_strict: bool,
+    /// Build the target from the schema files first (drops and recreates the target database)
+    #[arg(long)]
+    pub build: bool,
+    /// With --build: allow recreating a database whose environment is not local, test or ci
+    #[arg(long, requires = "build")]
+    pub force: bool,
+    /// The Python tool's switch: use its rules file (--anonymization-config)
+    #[arg(long, conflicts_with = "profile")]
+    pub anonymize: bool,
+    /// The Python tool's rules file (default: db/sync/anonymization.yaml), with --anonymize
+    #[arg(long, value_name = "FILE", requires = "anonymize")]
+    pub anonymization_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

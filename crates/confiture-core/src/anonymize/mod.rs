@@ -17,6 +17,7 @@
 
 pub mod dates;
 pub mod key;
+pub mod legacy;
 pub mod options;
 pub mod pii;
 pub mod profile;

@@ -113,6 +113,9 @@ impl Profile {
             .at(Location::at(path, 1, 1)));
         };
         let dec = Decoder { file: path, lookup };
+        if super::legacy::is_rules_file(&root) {
+            return decode(&dec, &super::legacy::to_profile(&root), path);
+        }
         decode(&dec, &root, path)
     }
 

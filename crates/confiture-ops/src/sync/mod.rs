@@ -137,6 +137,37 @@ async fn open_target(conn: &ConnTarget) -> Result<Client> {
     Ok(client)
 }
 
+/// The strict-mode gate alone, for callers that write to the target before the sync proper
+/// (`--build`): fails with `ANON_002` when a PII-looking column has no rule.
+pub async fn pii_gate(opts: &SyncOptions) -> Result<()> {
+    if !opts.strict {
+        return Ok(());
+    }
+    let source = open_source(&opts.source, None).await?;
+    let tables = read_tables(&source)
+        .await
+        .map_err(|e| sql_error(&opts.source, "reading the tables", &e))?;
+    let chosen: Vec<_> = tables
+        .iter()
+        .filter(|t| opts.selection.wants(t))
+        .filter(|t| {
+            !opts
+                .profile
+                .as_ref()
+                .and_then(|p| p.table(&t.schema, &t.name))
+                .is_some_and(|r| r.skip)
+        })
+        .collect();
+    let uncovered = pii_check::uncovered(&source, &chosen, opts.profile.as_ref())
+        .await
+        .map_err(|e| sql_error(&opts.source, "sampling columns for personal data", &e))?;
+    if uncovered.is_empty() {
+        Ok(())
+    } else {
+        Err(uncovered_error(&uncovered, opts.profile.as_ref()))
+    }
+}
+
 /// Run a sync. Errors before the first write leave the target untouched.
 pub async fn sync(opts: SyncOptions, progress: Arc<dyn Progress>) -> Result<SyncReport> {
     let started = Instant::now();

@@ -44,12 +44,6 @@ fn textual(wire_type: &str) -> bool {
     )
 }
 
-/// Whether a column of this type can hold what the name suggests (a boolean `email_verified`
-/// holds no address).
-fn can_hold(wire_type: &str) -> bool {
-    !matches!(wire_type, "boolean")
-}
-
 /// The uncovered PII-looking columns of `tables` (skipped tables excluded by the caller),
 /// sampling their content on `source` (inside the sync's snapshot).
 pub async fn uncovered(
@@ -64,7 +58,7 @@ pub async fn uncovered(
         let covered = |c: &str| rule.is_some_and(|r| r.columns.iter().any(|x| x.column == c));
         let mut to_sample = Vec::new();
         for c in t.copied_columns().filter(|c| !covered(&c.name)) {
-            let by_name = pii::by_name(&c.name).filter(|_| can_hold(&c.wire_type));
+            let by_name = pii::by_column(&c.name, &c.wire_type);
             let by_type = (c.wire_type == "inet" || c.wire_type == "cidr").then_some(PiiKind::Ip);
             if let Some(kind) = by_name.or(by_type) {
                 found.push(Uncovered {

@@ -70,7 +70,7 @@ impl Selection {
         g.is_match(t.qualified()) || g.is_match(&t.name)
     }
 
-    fn wants(&self, t: &TableInfo) -> bool {
+    pub fn wants(&self, t: &TableInfo) -> bool {
         (self.include.is_empty() || self.include.iter().any(|(_, g)| Self::matches(g, t)))
             && !self.exclude.iter().any(|(_, g)| Self::matches(g, t))
     }

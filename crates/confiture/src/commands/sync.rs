@@ -5,11 +5,15 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use confiture_core::codes;
-use confiture_core::config::TargetArgs;
+use std::path::PathBuf;
+
+use confiture_core::config::{Project, TargetArgs};
 use confiture_core::error::{ConfitureError, Result};
+use confiture_ops::build::apply::{apply, ApplyOptions};
+use confiture_ops::build::{build, BuildOptions, OutputTarget};
 use confiture_ops::sync::plan::Selection;
 use confiture_ops::sync::progress::{Progress, Silent};
-use confiture_ops::sync::{sync, SyncOptions, SyncReport};
+use confiture_ops::sync::{pii_gate, sync, SyncOptions, SyncReport};
 use confiture_ops::target::{connect_target, Connection};
 
 use crate::args::{GlobalArgs, SyncArgs};
@@ -41,11 +45,18 @@ pub async fn run(g: &GlobalArgs, a: &SyncArgs, out: Output) -> Result<i32> {
             eprintln!("{n}");
         }
     }
-    let profile = a
-        .profile
-        .as_deref()
-        .map(|p| load_profile(&project, p))
-        .transpose()?;
+    let profile = match (&a.profile, a.anonymize) {
+        (Some(p), _) => Some(load_profile(&project, p)?),
+        (None, true) => {
+            let file = a
+                .anonymization_config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("db/sync/anonymization.yaml"));
+            Some(load_profile(&project, &file.to_string_lossy())?)
+        }
+        (None, false) => None,
+    };
+
     let strict = !a.no_strict && profile.as_ref().is_none_or(|p| p.strict);
     let tracking_table = target
         .environment
@@ -53,8 +64,8 @@ pub async fn run(g: &GlobalArgs, a: &SyncArgs, out: Output) -> Result<i32> {
         .map(|e| e.migration.tracking_table.clone())
         .unwrap_or_else(|| "tb_confiture".to_string());
     let opts = SyncOptions {
-        source: source.conn,
-        target: target.conn,
+        source: source.conn.clone(),
+        target: target.conn.clone(),
         profile,
         selection: Selection::new(&a.tables, &a.exclude)?,
         jobs: a.jobs,
@@ -66,6 +77,12 @@ pub async fn run(g: &GlobalArgs, a: &SyncArgs, out: Output) -> Result<i32> {
         strict,
         tracking_table,
     };
+    if a.build {
+        // Rebuilding empties the target: check the PII gate first so that a refused sync
+        // leaves the target as it was.
+        pii_gate(&opts).await?;
+        build_target(&project, &target, a.force, &out).await?;
+    }
     let show_bars = !out.quiet && !out.json() && std::io::stderr().is_terminal();
     let progress: Arc<dyn Progress> = if show_bars {
         Arc::new(bars::Bars::new())
@@ -101,6 +118,51 @@ pub async fn run(g: &GlobalArgs, a: &SyncArgs, out: Output) -> Result<i32> {
             Ok(e.exit_class().code())
         }
     }
+}
+
+/// `--build`: the target database recreated from the schema files (schema only, no seeds).
+async fn build_target(
+    project: &Project,
+    target: &Connection,
+    force: bool,
+    out: &Output,
+) -> Result<()> {
+    let var = |k: &str| std::env::var(k).ok();
+    let env = match &target.environment {
+        Some(e) => e.clone(),
+        None => project.load_environment(confiture_core::config::DEFAULT_ENV, &var)?,
+    };
+    let options = BuildOptions {
+        schema_only: true,
+        order: None,
+        output: OutputTarget::Default,
+        timestamp: false,
+    };
+    let built = build(&env, &options)?;
+    let name = match &target.environment {
+        Some(e) => e.name.clone(),
+        None => "(--to DSN)".to_string(),
+    };
+    let report = apply(
+        target,
+        &name,
+        &built,
+        ApplyOptions {
+            recreate: true,
+            force,
+        },
+        &mut |_, _| {},
+    )
+    .await?;
+    if !out.quiet && !out.json() {
+        eprintln!(
+            "built {} from {} file(s) ({} statements)",
+            report.database,
+            built.files.len(),
+            report.statements_in_transaction + report.statements_after_transaction.len()
+        );
+    }
+    Ok(())
 }
 
 fn render(out: &Output, r: &SyncReport) -> String {
