@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod connect;
+pub mod copy;
 pub mod ident;
 pub mod introspect;
 pub mod pgpass;
