@@ -8,6 +8,7 @@ pub mod ident;
 pub mod introspect;
 pub mod pgpass;
 pub mod project_cluster;
+pub mod tables;
 pub mod tls;
 
 pub use connect::{ConnEnv, ConnTarget};
