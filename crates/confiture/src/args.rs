@@ -311,6 +311,10 @@ pub struct SyncArgs {
     /// Copy columns that look like personal data but have no rule, instead of stopping
     #[arg(long)]
     pub no_strict: bool,
+    /// Tables larger than this many MiB (with a single integer primary key) are read by --jobs
+    /// readers in parallel, one primary-key range each, and still loaded in one transaction
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub split_above: u64,
     /// Build the target from the schema files first (drops and recreates the target database)
     #[arg(long)]
     pub build: bool,

@@ -18,6 +18,7 @@ pub mod pii_check;
 pub mod plan;
 pub mod progress;
 pub mod sequences;
+pub mod session;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -38,11 +39,7 @@ use checkpoint::Checkpoint;
 use pii_check::Uncovered;
 use plan::{Plan, Selection, TablePlan};
 use progress::Progress;
-
-/// Session settings of every connection: text values in stable, parseable forms.
-const SESSION: &str = "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET extra_float_digits = 3; \
-     SET IntervalStyle = postgres; SET bytea_output = hex; SET statement_timeout = 0; \
-     SET idle_in_transaction_session_timeout = 0";
+use session::{open_source, open_target, sql_error};
 
 pub struct SyncOptions {
     pub source: ConnTarget,
@@ -56,6 +53,8 @@ pub struct SyncOptions {
     pub strict: bool,
     /// The target's migration tracking table, which keeps its own history.
     pub tracking_table: String,
+    /// Tables at least this large are read by `jobs` readers in primary-key ranges.
+    pub split_min_bytes: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,6 +83,8 @@ pub struct TableReport {
     pub rows: u64,
     pub bytes: u64,
     pub format: &'static str,
+    /// Readers that shared the table (primary-key ranges of a large table).
+    pub readers: usize,
     pub anonymized: Vec<AnonymizedColumn>,
     pub duration_ms: u64,
     pub rows_per_second: u64,
@@ -100,41 +101,6 @@ pub struct Mismatch {
     pub table: String,
     pub expected: u64,
     pub found: u64,
-}
-
-fn sql_error(conn: &ConnTarget, what: &str, e: &tokio_postgres::Error) -> ConfitureError {
-    ConfitureError::new(
-        codes::SQL_FAILED,
-        format!("{what} on {}: {}", conn.display(), conn.message(e)),
-    )
-}
-
-async fn open_source(conn: &ConnTarget, snapshot: Option<&str>) -> Result<Client> {
-    let client = conn.connect().await?;
-    let import = match snapshot {
-        Some(id) => format!(
-            "; SET TRANSACTION SNAPSHOT {}",
-            confiture_core::ident::quote_literal(id)
-        ),
-        None => String::new(),
-    };
-    client
-        .batch_execute(&format!(
-            "{SESSION}; SET default_transaction_read_only = on; \
-             BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY{import}"
-        ))
-        .await
-        .map_err(|e| sql_error(conn, "opening the source snapshot", &e))?;
-    Ok(client)
-}
-
-async fn open_target(conn: &ConnTarget) -> Result<Client> {
-    let client = conn.connect().await?;
-    client
-        .batch_execute(SESSION)
-        .await
-        .map_err(|e| sql_error(conn, "setting up the target session", &e))?;
-    Ok(client)
 }
 
 /// The strict-mode gate alone, for callers that write to the target before the sync proper
@@ -242,7 +208,7 @@ pub async fn sync(opts: SyncOptions, progress: Arc<dyn Progress>) -> Result<Sync
         opts.source.url_without_password(),
         opts.target.url_without_password(),
         opts.profile.as_ref().map(|p| p.name.clone()),
-        plan.tables.iter().map(TablePlan::qualified).collect(),
+        plan.tables.iter().map(|t| t.qualified()).collect(),
     );
     let checkpoint = if opts.resume {
         Checkpoint::resume(&opts.checkpoint, &fresh)?
@@ -253,7 +219,7 @@ pub async fn sync(opts: SyncOptions, progress: Arc<dyn Progress>) -> Result<Sync
 
     // Empty every table still to load, together (a table referenced by another cannot be
     // truncated alone); from here on each table is complete or empty.
-    let todo: Vec<&TablePlan> = plan
+    let todo: Vec<&Arc<TablePlan>> = plan
         .tables
         .iter()
         .filter(|t| !checkpoint.done.contains_key(&t.qualified()))
@@ -284,6 +250,12 @@ pub async fn sync(opts: SyncOptions, progress: Arc<dyn Progress>) -> Result<Sync
         sched: Mutex::new(Schedule::default()),
         notify: Notify::new(),
         reports: Mutex::new(Vec::new()),
+        snapshot: copy_table::Snapshot {
+            conn: opts.source.clone(),
+            id: snapshot.clone(),
+            split_min_bytes: opts.split_min_bytes,
+        },
+        jobs: opts.jobs.max(1),
     });
     {
         let mut s = shared.sched.lock().expect("not poisoned");
@@ -307,7 +279,7 @@ pub async fn sync(opts: SyncOptions, progress: Arc<dyn Progress>) -> Result<Sync
     let jobs = opts.jobs.max(1).min(shared.plan.units.len().max(1));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..jobs {
-        let src = open_source(&opts.source, Some(&snapshot)).await?;
+        let src = Arc::new(open_source(&opts.source, Some(&snapshot)).await?);
         let dst = open_target(&opts.target).await?;
         let shared = shared.clone();
         let target_conn = opts.target.clone();
@@ -335,12 +307,7 @@ pub async fn sync(opts: SyncOptions, progress: Arc<dyn Progress>) -> Result<Sync
         )));
     }
 
-    let names: BTreeSet<String> = shared
-        .plan
-        .tables
-        .iter()
-        .map(TablePlan::qualified)
-        .collect();
+    let names: BTreeSet<String> = shared.plan.tables.iter().map(|t| t.qualified()).collect();
     let sequences = sequences::reset(&source, &target, &src_seqs, &dst_seqs, &names)
         .await
         .map_err(|e| sql_error(&opts.target, "setting the sequences", &e))?;
@@ -389,6 +356,7 @@ pub async fn sync(opts: SyncOptions, progress: Arc<dyn Progress>) -> Result<Sync
                 rows: done.get(&t.qualified()).copied().unwrap_or(0),
                 bytes: 0,
                 format: "binary",
+                readers: 0,
                 anonymized: anonymized(t),
                 duration_ms: 0,
                 rows_per_second: 0,
@@ -481,6 +449,9 @@ struct Shared {
     sched: Mutex<Schedule>,
     notify: Notify,
     reports: Mutex<Vec<TableReport>>,
+    snapshot: copy_table::Snapshot,
+    /// Readers per large table (`--jobs`).
+    jobs: usize,
 }
 
 enum Pick {
@@ -536,7 +507,7 @@ impl Shared {
 
 async fn worker(
     shared: Arc<Shared>,
-    source: Client,
+    source: Arc<Client>,
     target: Client,
     target_conn: ConnTarget,
 ) -> Result<()> {
@@ -562,7 +533,7 @@ async fn worker(
 async fn load_unit(
     shared: &Shared,
     unit: usize,
-    source: &Client,
+    source: &Arc<Client>,
     target: &Client,
     target_conn: &ConnTarget,
 ) -> Result<()> {
@@ -588,7 +559,17 @@ async fn load_unit(
         shared
             .progress
             .table_started(&name, t.info.estimated_rows, t.info.bytes);
-        match copy_table::copy_table(source, target, t, k, shared.progress.as_ref()).await {
+        let copied = copy_table::copy_table(
+            source.clone(),
+            &shared.snapshot,
+            target,
+            t.clone(),
+            k,
+            shared.jobs,
+            shared.progress.clone(),
+        )
+        .await;
+        match copied {
             Ok(c) => {
                 shared.progress.table_finished(&name, c.rows);
                 let ms = started.elapsed().as_millis() as u64;
@@ -603,6 +584,7 @@ async fn load_unit(
                             (false, Format::Text) => "text",
                             _ => "binary",
                         },
+                        readers: c.parts,
                         anonymized: anonymized(t),
                         duration_ms: ms,
                         rows_per_second: (c.rows as f64 / (ms.max(1) as f64 / 1000.0)) as u64,
@@ -655,6 +637,7 @@ impl TableReport {
             rows: 0,
             bytes: 0,
             format: "binary",
+            readers: 0,
             anonymized: Vec::new(),
             duration_ms: 0,
             rows_per_second: 0,

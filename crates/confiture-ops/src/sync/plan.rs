@@ -2,6 +2,7 @@
 //! against the target, grouped into load units in foreign-key order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use confiture_core::anonymize::profile::{ColumnRule, Profile};
 use confiture_core::anonymize::Strategy;
@@ -23,6 +24,8 @@ pub struct TablePlan {
     /// Columns the rules read besides their own (conditional strategies).
     pub context: Vec<String>,
     pub format: Format,
+    /// A single-column integer primary key: a large table is read in ranges of it, in parallel.
+    pub split_column: Option<String>,
 }
 
 impl TablePlan {
@@ -48,7 +51,7 @@ pub struct Unit {
 
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub tables: Vec<TablePlan>,
+    pub tables: Vec<Arc<TablePlan>>,
     pub units: Vec<Unit>,
 }
 
@@ -192,13 +195,22 @@ pub fn plan(
             .iter()
             .filter(|(_, r)| r.strategy.sql_expression().is_none())
             .all(|(pos, _)| BinaryType::of(&copied[*pos].wire_type).is_some());
-        tables.push(TablePlan {
+        tables.push(Arc::new(TablePlan {
             info: t.clone(),
             skip,
             rules,
             context: context.into_iter().collect(),
             format: if binary { Format::Binary } else { Format::Text },
-        });
+            split_column: match t.primary_key.as_slice() {
+                [pk] if t.column(pk).is_some_and(|c| {
+                    matches!(c.wire_type.as_str(), "smallint" | "integer" | "bigint")
+                }) =>
+                {
+                    Some(pk.clone())
+                }
+                _ => None,
+            },
+        }));
     }
     if !mismatches.is_empty() {
         return Err(ConfitureError::new(
@@ -226,7 +238,7 @@ fn keeps_values(s: &Strategy) -> bool {
 
 /// A target table left out of the sync that references a replaced table would block its
 /// TRUNCATE (and keep pointing at rows that are about to change).
-fn check_outside_references(tables: &[TablePlan], target: &[TableInfo]) -> Result<()> {
+fn check_outside_references(tables: &[Arc<TablePlan>], target: &[TableInfo]) -> Result<()> {
     let chosen: BTreeSet<String> = tables.iter().map(|t| t.qualified()).collect();
     let mut blocked = Vec::new();
     for t in target {
@@ -255,7 +267,7 @@ fn check_outside_references(tables: &[TablePlan], target: &[TableInfo]) -> Resul
 
 /// Group tables into units (strongly connected components of the foreign-key graph, Tarjan's
 /// algorithm) and record which units each one waits for.
-fn units(tables: &[TablePlan]) -> Vec<Unit> {
+fn units(tables: &[Arc<TablePlan>]) -> Vec<Unit> {
     let index: HashMap<String, usize> = tables
         .iter()
         .enumerate()
