@@ -13,4 +13,5 @@ mod hooks;
 mod migrate;
 mod redaction;
 mod schema;
+mod sync;
 mod tls;
