@@ -107,3 +107,13 @@ fn print_stdout(text: &str) {
         }
     }
 }
+
+/// A gate report with its error added as `"error"` (the JSON envelope's content), so that JSON
+/// readers find the code in the report as in any error.
+pub fn with_error<T: Serialize>(report: &T, error: Option<&ConfitureError>) -> serde_json::Value {
+    let mut value = serde_json::to_value(report).expect("reports serialize");
+    if let (Some(e), serde_json::Value::Object(map)) = (error, &mut value) {
+        map.insert("error".into(), e.to_envelope()["error"].clone());
+    }
+    value
+}

@@ -12,7 +12,7 @@ use confiture_ops::target::connect_target;
 
 use crate::args::{AnonymizeCommand, GlobalArgs};
 use crate::commands::{project, target_args};
-use crate::output::{Output, Style};
+use crate::output::{with_error, Output, Style};
 
 /// `PROFILE` is a file (as given, or relative to the project), else `db/anonymization/PROFILE.yaml`.
 pub fn profile_path(project: &Project, arg: &str) -> PathBuf {
@@ -85,7 +85,7 @@ pub async fn run(g: &GlobalArgs, c: &AnonymizeCommand, out: Output) -> Result<i3
             } else {
                 None
             };
-            out.report(error.is_none(), &r, || {
+            out.report(error.is_none(), &with_error(&r, error.as_ref()), || {
                 let mut s = String::new();
                 for f in &r.findings {
                     s.push_str(&out.paint(
@@ -139,7 +139,7 @@ pub async fn run(g: &GlobalArgs, c: &AnonymizeCommand, out: Output) -> Result<i3
                     ),
                 )
             });
-            out.report(r.ok, &r, || {
+            out.report(r.ok, &with_error(&r, error.as_ref()), || {
                 let mut s = String::new();
                 for c in &r.columns {
                     let mark = if c.problems.is_empty() {

@@ -14,7 +14,7 @@ use confiture_ops::schema::{load, Source};
 
 use crate::args::{DiffArgs, DiffOutputArgs, GlobalArgs};
 use crate::commands::{environment, project, target_args};
-use crate::output::{Output, Style};
+use crate::output::{with_error, Output, Style};
 
 pub async fn introspect(g: &GlobalArgs, out: Output) -> Result<i32> {
     let project = project(g);
@@ -307,17 +307,6 @@ async fn load_pair(
 
 /// A gate's report with the error's envelope (`code`, `message`, `hint`) when it failed, so
 /// JSON readers get the code too.
-fn with_error<T: serde::Serialize>(
-    report: &T,
-    error: Option<&ConfitureError>,
-) -> serde_json::Value {
-    let mut value = serde_json::to_value(report).expect("reports serialize");
-    if let (Some(e), serde_json::Value::Object(map)) = (error, &mut value) {
-        map.insert("error".into(), e.to_envelope()["error"].clone());
-    }
-    value
-}
-
 fn notices(out: &Output, list: &[String]) {
     if !out.quiet && !out.json() {
         for n in list {

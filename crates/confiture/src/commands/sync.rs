@@ -19,7 +19,7 @@ use confiture_ops::target::{connect_target, Connection};
 use crate::args::{GlobalArgs, SyncArgs};
 use crate::commands::anonymize::load_profile;
 use crate::commands::project;
-use crate::output::{Output, Style};
+use crate::output::{with_error, Output, Style};
 
 mod bars;
 
@@ -109,7 +109,9 @@ pub async fn run(g: &GlobalArgs, a: &SyncArgs, out: Output) -> Result<i32> {
         )
         .with_hint("another session wrote to the target during the sync; run it again")
     });
-    out.report(report.ok, &report, || render(&out, &report));
+    out.report(report.ok, &with_error(&report, failed.as_ref()), || {
+        render(&out, &report)
+    });
     match failed {
         None => Ok(0),
         Some(e) => {
