@@ -59,6 +59,8 @@ pub struct Environment {
     pub exclude_dirs: Vec<PathBuf>,
     pub build: BuildConfig,
     pub migration: MigrationConfig,
+    /// `linting:` (defaults when absent).
+    pub linting: super::linting::LintingConfig,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -225,6 +227,10 @@ fn decode_environment(
         Some(n) => decode_migration(dec, n, project_dir)?,
         None => MigrationConfig::default(),
     };
+    let linting = match map.get("linting") {
+        Some(n) => super::linting::decode(dec, n)?,
+        None => super::linting::LintingConfig::default(),
+    };
     map.accept(PYTHON_ONLY_TOP);
     map.finish(dec)?;
     Ok(Environment {
@@ -236,6 +242,7 @@ fn decode_environment(
         exclude_dirs,
         build,
         migration,
+        linting,
     })
 }
 

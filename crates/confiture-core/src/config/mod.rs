@@ -3,6 +3,7 @@
 pub mod decode;
 pub mod environment;
 pub mod envvars;
+pub mod linting;
 pub mod project;
 pub mod source;
 pub mod target;
