@@ -1,0 +1,5 @@
+//! compliance rules.
+
+use crate::rule::Rule;
+
+pub const RULES: &[&Rule] = &[];

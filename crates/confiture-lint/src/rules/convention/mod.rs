@@ -1,0 +1,5 @@
+//! convention rules.
+
+use crate::rule::Rule;
+
+pub const RULES: &[&Rule] = &[];

@@ -1,0 +1,5 @@
+//! naming rules.
+
+use crate::rule::Rule;
+
+pub const RULES: &[&Rule] = &[];

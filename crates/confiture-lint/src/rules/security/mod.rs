@@ -1,0 +1,5 @@
+//! security rules.
+
+use crate::rule::Rule;
+
+pub const RULES: &[&Rule] = &[];

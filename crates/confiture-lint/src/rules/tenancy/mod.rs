@@ -1,0 +1,5 @@
+//! tenancy rules.
+
+use crate::rule::Rule;
+
+pub const RULES: &[&Rule] = &[];
