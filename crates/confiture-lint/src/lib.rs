@@ -11,6 +11,7 @@ pub mod engine;
 pub mod finding;
 pub mod inputs;
 pub mod registry;
+pub mod report;
 pub mod rule;
 pub mod rules;
 pub mod size;
