@@ -97,6 +97,7 @@ codes! {
     SYNC_VERIFY_FAILED = ("SYNC_003", GateFailed, "Row counts in the target differ from the rows read from the source");
     SYNC_BAD_CHECKPOINT = ("SYNC_004", InvalidInput, "The resume checkpoint is unreadable or belongs to another sync");
     SYNC_UNSAFE_PLAN = ("SYNC_005", InvalidInput, "The sync cannot run safely as asked (same database, a foreign key from a table left out, an unknown table)");
+    LINT_FAILED = ("LINT_001", GateFailed, "Lint found findings at or above linting.fail_on_severity");
     // Generic
     IO_FAILED = ("IO_001", Failure, "File system operation failed");
     SQL_FAILED = ("SQL_001", Failure, "A SQL statement failed");

@@ -5,6 +5,7 @@ pub mod anonymize;
 pub mod build;
 pub mod doctor;
 pub mod hooks;
+pub mod lint;
 pub mod migrate;
 pub mod schema;
 pub mod statement_error;

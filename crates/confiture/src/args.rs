@@ -76,6 +76,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Compare the environment's database with its schema files; exit 7 when they differ
     Drift(DiffOutputArgs),
+    /// Lint the schema (DDL tree or live database) and migrations: lock safety, naming,
+    /// structure, multi-tenancy, security, conventions, compliance
+    Lint(LintArgs),
     /// Copy a database's data into another, anonymizing personal data in flight
     Sync(SyncArgs),
     /// Anonymization profiles: check one against the source, or try it on sampled rows
@@ -350,4 +353,51 @@ pub struct AnonymizeVerifyArgs {
     /// Rows sampled per table
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub sample: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintReportFormat {
+    Text,
+    Json,
+    Sarif,
+    Html,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Lint these SQL files only (files under db/migrations as migrations, others as DDL)
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Lint the migration files (db/migrations/*.up.sql)
+    #[arg(long)]
+    pub migrations: bool,
+    /// Lint the environment's database instead of the DDL tree; migration findings then scale
+    /// with the sizes of the tables they touch
+    #[arg(long)]
+    pub live: bool,
+    /// Only these rules, categories or compliance bundles (comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+    /// Leave out these rules, categories or bundles (comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Report format (default: --format): text, json, sarif (code scanning), html, csv
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub report: Option<LintReportFormat>,
+    /// Write the report to this file (the summary still goes to the terminal)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the safe fixes into a new migration (never runs them)
+    #[arg(long)]
+    pub fix: bool,
+    /// Anonymization profile whose columns count as anonymized (compliance bundles)
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// List the rules (with --format json for tools)
+    #[arg(long)]
+    pub list_rules: bool,
+    /// Explain a rule: why it matters and how to fix it
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
 }

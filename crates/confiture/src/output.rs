@@ -98,7 +98,7 @@ impl Output {
 /// Print a report on stdout. When the reader went away (`confiture … | head`), stop quietly as
 /// other command-line tools do, instead of panicking on the broken pipe. (SIGPIPE stays ignored:
 /// a hook program that does not read its input must not kill Confiture.)
-fn print_stdout(text: &str) {
+pub fn print_stdout(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {

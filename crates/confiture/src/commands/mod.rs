@@ -7,6 +7,7 @@ mod db;
 mod doctor;
 mod exit_codes;
 mod init;
+mod lint;
 mod migrate;
 mod migrate_trial;
 mod schema;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32> {
         Command::Introspect => schema::introspect(&cli.global, out).await,
         Command::Diff(a) => schema::diff(&cli.global, a, out).await,
         Command::Drift(a) => schema::drift_command(&cli.global, a, out).await,
+        Command::Lint(a) => lint::run(&cli.global, a, out).await,
         Command::Sync(a) => sync::run(&cli.global, a, out).await,
         Command::Anonymize(c) => anonymize::run(&cli.global, c, out).await,
         Command::ExitCodes => Ok(exit_codes::run(out)),
