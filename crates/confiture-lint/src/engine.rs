@@ -54,7 +54,10 @@ pub fn check_names(
             .with_hint(hint(id)));
         }
     }
-    for (flag, list) in [("--select", &selection.select), ("--ignore", &selection.ignore)] {
+    for (flag, list) in [
+        ("--select", &selection.select),
+        ("--ignore", &selection.ignore),
+    ] {
         if let Some(w) = list.iter().find(|w| !known(w) && !custom(w)) {
             return Err(ConfitureError::new(
                 codes::INPUT_INVALID_ARGUMENT,

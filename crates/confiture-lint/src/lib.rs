@@ -20,5 +20,5 @@ pub mod suppress;
 
 pub use confiture_core::config::linting::Severity;
 pub use finding::Finding;
-pub use inputs::{Locations, MigrationInput, SchemaInput, Stats, Statement, TableSize};
+pub use inputs::{Locations, MigrationInput, SchemaInput, Statement, Stats, TableSize};
 pub use rule::{Category, Check, Context, Rule};

@@ -43,11 +43,16 @@ mod tests {
         for r in all() {
             assert!(seen.insert(r.id), "duplicate id {}", r.id);
             assert!(
-                r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                r.id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{}",
                 r.id
             );
-            assert!(!r.summary.is_empty() && r.explanation.len() > 40, "{}", r.id);
+            assert!(
+                !r.summary.is_empty() && r.explanation.len() > 40,
+                "{}",
+                r.id
+            );
         }
     }
 }

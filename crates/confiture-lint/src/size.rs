@@ -24,7 +24,11 @@ pub fn scaled(size: Option<TableSize>, default: Severity) -> Severity {
 pub fn describe(size: Option<TableSize>) -> String {
     match size {
         None => String::new(),
-        Some(s) => format!(" ({} rows, {} MiB)", group(s.rows.max(0)), s.bytes / (1 << 20)),
+        Some(s) => format!(
+            " ({} rows, {} MiB)",
+            group(s.rows.max(0)),
+            s.bytes / (1 << 20)
+        ),
     }
 }
 

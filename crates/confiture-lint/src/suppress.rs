@@ -79,8 +79,7 @@ impl Suppressions {
         };
         list.iter().any(|s| {
             let names = s.rules.iter().any(|r| r == &f.rule || r == "all");
-            let placed = s.whole_file
-                || line.is_some_and(|l| l == s.line || l == s.line + 1);
+            let placed = s.whole_file || line.is_some_and(|l| l == s.line || l == s.line + 1);
             names && placed
         })
     }
@@ -124,7 +123,10 @@ mod tests {
     #[test]
     fn whole_file_and_all() {
         let mut s = Suppressions::default();
-        s.scan(Path::new("db/a.sql"), "-- confiture:lint-ignore-file all legacy\n");
+        s.scan(
+            Path::new("db/a.sql"),
+            "-- confiture:lint-ignore-file all legacy\n",
+        );
         assert!(s.covers(&finding("anything", 40)));
         let mut other = finding("anything", 40);
         other.file = Some(PathBuf::from("db/b.sql"));
