@@ -363,3 +363,74 @@ fn custom_rule(dec: &Decoder, node: &Node, i: usize) -> Result<CustomRule> {
         location: Location::at(dec.file, node.line, node.column),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn decode_text(text: &str) -> Result<LintingConfig> {
+        let file = Path::new("db/environments/local.yaml");
+        let lookup = |_: &str| None;
+        let dec = Decoder {
+            file,
+            lookup: &lookup,
+        };
+        let root = crate::yaml::parse(text, file)?.expect("not empty");
+        let mut map = dec.map(&root, "")?;
+        let node = map.get("linting").expect("linting");
+        decode(&dec, node)
+    }
+
+    #[test]
+    fn the_vision_shape_decodes() {
+        let c = decode_text(
+            "linting:\n  enabled: true\n  fail_on_severity: warning\n  rules:\n    require-primary-key: {severity: error, exempt: ['audit.*', staging_rows]}\n    snake-case-names: off\n    prefer-timestamptz: info\n  multi_tenant:\n    required_column: org_id\n    exempt_tables: [public.tenants]\n    require_rls: true\n  comments_required: {tables: true}\n  custom_rules:\n    - name: write-side-prefix\n      type: table_prefix\n      pattern: w_\n      affected_dirs: [db/schema/01_write_side]\n      severity: error\n      message: write-side tables start with w_\n  compliance: [gdpr, pci-dss]\n",
+        )
+        .unwrap();
+        assert_eq!(c.fail_on_severity, Severity::Warning);
+        let pk = &c.rules["require-primary-key"];
+        assert_eq!(pk.severity, Some(Severity::Error));
+        assert_eq!(pk.exempt, vec!["audit.*", "staging_rows"]);
+        assert_eq!(pk.location.line, Some(5));
+        assert!(c.rules["snake-case-names"].off);
+        assert_eq!(c.rules["prefer-timestamptz"].severity, Some(Severity::Info));
+        assert!(c.multi_tenant.enabled && c.multi_tenant.require_rls);
+        assert_eq!(c.multi_tenant.required_column, "org_id");
+        assert!(c.comments_required.tables && !c.comments_required.columns);
+        assert_eq!(c.custom_rules[0].kind, CustomKind::TablePrefix);
+        assert_eq!(c.custom_rules[0].severity, Severity::Error);
+        assert_eq!(
+            c.compliance
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>(),
+            ["gdpr", "pci-dss"]
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_line_and_suggest() {
+        let err = decode_text("linting:\n  fail_on_severity: fatal\n").unwrap_err();
+        assert_eq!(err.code.id, "CONFIG_010");
+        assert_eq!(err.location.clone().unwrap().line, Some(2));
+        let err = decode_text("linting:\n  compliance: [gpdr]\n").unwrap_err();
+        assert_eq!(err.hint.as_deref(), Some("did you mean 'gdpr'?"));
+        let err = decode_text(
+            "linting:\n  custom_rules:\n    - name: x\n      type: table_prefx\n      pattern: w_\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.hint.as_deref(), Some("did you mean 'table_prefix'?"));
+        assert_eq!(err.location.clone().unwrap().line, Some(4));
+        let err =
+            decode_text("linting:\n  custom_rules:\n    - name: x\n      type: table_prefix\n")
+                .unwrap_err();
+        assert!(
+            err.message.contains("pattern' is required"),
+            "{}",
+            err.message
+        );
+        let err = decode_text("linting:\n  multi_tenant: {colum: x}\n").unwrap_err();
+        assert_eq!(err.code.id, "CONFIG_005");
+    }
+}
