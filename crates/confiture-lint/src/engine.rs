@@ -90,7 +90,13 @@ pub fn selected(config: &LintingConfig, selection: &Selection) -> Vec<&'static R
         .copied()
         .filter(|r| !config.rules.get(r.id).is_some_and(|s| s.off))
         .filter(|r| {
-            let explicitly = selection.select.iter().any(|w| names(w, r));
+            // A custom rule's name selects the engine rule that runs the custom rules.
+            let custom_named = r.id == "custom-rules"
+                && selection
+                    .select
+                    .iter()
+                    .any(|w| config.custom_rules.iter().any(|c| c.name == *w));
+            let explicitly = custom_named || selection.select.iter().any(|w| names(w, r));
             let by_default = selection.select.is_empty()
                 && r.bundle
                     .is_none_or(|b| config.compliance.iter().any(|(n, _)| n == b));
@@ -146,8 +152,25 @@ fn settle(
             )
         })
         .collect();
+    // Custom rules selected by name: only those of their findings.
+    let custom_names: Vec<&str> = config.custom_rules.iter().map(|c| c.name.as_str()).collect();
+    let picked_custom: Vec<&String> = selection
+        .select
+        .iter()
+        .filter(|w| custom_names.contains(&w.as_str()))
+        .collect();
+    let whole_custom = selection
+        .select
+        .iter()
+        .any(|w| w == "custom-rules" || w == "convention");
     let mut out: Vec<Finding> = findings
         .into_iter()
+        .filter(|f| {
+            !custom_names.contains(&f.rule.as_str())
+                || picked_custom.is_empty()
+                || whole_custom
+                || picked_custom.contains(&&f.rule)
+        })
         .filter(|f| !selection.ignore.contains(&f.rule))
         .filter(|f| !config.rules.get(&f.rule).is_some_and(|s| s.off))
         .filter(|f| {
