@@ -17,12 +17,13 @@ pub static RULE: Rule = Rule {
 INSERT, UPDATE and DELETE waits, for minutes on a large table.\n\n`CREATE INDEX CONCURRENTLY` \
 builds without blocking writes. It cannot run inside a transaction: put it alone in a migration \
 with `transactional: false`. A table created in the same migration is empty, so a plain \
-`CREATE INDEX` is fine there. With a database (`--env`), the severity follows the table's size.",
+`CREATE INDEX` is fine there. With `--live` (a database), the severity follows the table's size.",
     bundle: None,
     check: Check::Migration(check),
 };
 
 fn check(m: &MigrationInput, ctx: &Context, out: &mut Vec<Finding>) {
+    let created = super::common::Created::new(m);
     for (i, st) in m.statements.iter().enumerate() {
         let Some(NodeEnum::IndexStmt(ix)) = &st.node else {
             continue;
@@ -31,15 +32,15 @@ fn check(m: &MigrationInput, ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let Some(rel) = &ix.relation else { continue };
+        if created.before(i, rel) {
+            continue;
+        }
         let schema = if rel.schemaname.is_empty() {
             "public"
         } else {
             &rel.schemaname
         };
         let table = format!("{schema}.{}", rel.relname);
-        if m.created_before(i).contains(&table) {
-            continue;
-        }
         let sz = ctx.stats.and_then(|s| s.get(&table));
         out.push(
             Finding::new(
@@ -58,5 +59,41 @@ fn check(m: &MigrationInput, ctx: &Context, out: &mut Vec<Finding>) {
             }))
             .fix("CREATE INDEX CONCURRENTLY … in a migration of its own (transactional: false)"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::migration::testing::{run, run_with, stats};
+
+    #[test]
+    fn create_index_on_an_existing_table_is_reported() {
+        let f = run(
+            &RULE,
+            "SET lock_timeout = '2s';\nCREATE INDEX users_email ON app.users (email);",
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, "require-concurrent-index");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(f[0].object.as_deref(), Some("app.users"));
+        assert_eq!(f[0].line, Some(2));
+        let large = run_with(
+            &RULE,
+            "CREATE INDEX ix ON t (a)",
+            true,
+            Some(&stats("public.t", 3_000_000)),
+        );
+        assert_eq!(large[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn concurrent_indexes_and_new_tables_are_fine() {
+        for sql in [
+            "CREATE INDEX CONCURRENTLY users_email ON users (email)",
+            "CREATE TABLE app.users (email text);\nCREATE INDEX users_email ON app.users (email);",
+        ] {
+            assert!(run(&RULE, sql).is_empty(), "{sql}");
+        }
     }
 }
