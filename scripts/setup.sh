@@ -23,6 +23,11 @@ if ! compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null \
    && ! compgen -G "/usr/lib/*/libclang.so*" >/dev/null; then
   packages+=(libclang-dev)
 fi
+# A browser: the HTML lint report's test opens the report in headless Chromium.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
+   && ! command -v google-chrome >/dev/null; then
+  packages+=(chromium)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "setup: installing ${packages[*]}" >&2
   as_root apt-get update -qq
