@@ -10,6 +10,7 @@ mod db_cluster;
 mod doctor;
 mod dry_run;
 mod hooks;
+mod lint;
 mod migrate;
 mod redaction;
 mod schema;
