@@ -20,6 +20,7 @@ mod expr;
 mod functions;
 mod grants;
 mod indexes;
+mod long_names;
 mod names;
 mod objects;
 mod tables;
@@ -294,6 +295,8 @@ pub(crate) struct State {
     pub index_owner: FastMap<String, String>,
     /// Foreign keys whose target's primary key was not known yet: (table, name, target).
     pub unresolved_fks: Vec<(String, String, String)>,
+    /// Identifiers longer than 63 bytes in the statements: truncated → as written.
+    pub long_names: FastMap<String, String>,
 }
 
 /// An index or an index-backed constraint, as its definition is rebuilt (renames, clones).
@@ -371,6 +374,7 @@ impl State {
             index_info: Default::default(),
             index_owner: Default::default(),
             unresolved_fks: Vec::new(),
+            long_names: Default::default(),
         }
     }
 
@@ -392,7 +396,10 @@ impl State {
                 lines: OnceCell::new(),
             };
             match &stmt.node {
-                Some(node) => self.apply(node, &here),
+                Some(node) => {
+                    long_names::collect(&stmt.sql, &mut self.long_names);
+                    self.apply(node, &here);
+                }
                 None => {
                     if let Some(message) = grammar_error(&stmt.sql) {
                         self.unreadable.push(Unreadable {
@@ -409,6 +416,7 @@ impl State {
 
     fn finish(mut self) -> (Schema, Locations, Vec<Unreadable>) {
         tables::resolve_foreign_keys(&mut self);
+        long_names::lengthen(&mut self);
         (self.model, self.locs, self.unreadable)
     }
 

@@ -970,6 +970,33 @@ fn a_foreign_key_written_before_its_target_gets_the_target_key() {
     );
 }
 
+#[test]
+fn names_longer_than_postgres_keeps_are_given_as_written() {
+    let long_table = format!("t_{}", "a".repeat(70));
+    let long_column = format!("moderation_status_{}", "x".repeat(60));
+    let (m, l, _) = build(&[src(
+        "long.sql",
+        &format!(
+            "CREATE TABLE app_{long_table} (id int PRIMARY KEY, {long_column} text);\n\
+             COMMENT ON COLUMN app_{long_table}.{long_column} IS 'long';\n\
+             CREATE TABLE other (r int REFERENCES app_{long_table});"
+        ),
+    )]);
+    let key = format!("public.app_{long_table}");
+    let t = &m.tables[&key];
+    assert_eq!(t.name, format!("app_{long_table}"));
+    assert_eq!(t.columns[1].name, long_column);
+    assert_eq!(t.columns[1].comment.as_deref(), Some("long"));
+    assert_eq!(
+        m.tables["public.other"].constraints["other_r_fkey"]
+            .references
+            .as_deref(),
+        Some(key.as_str())
+    );
+    assert!(l.get("table", &key).is_some());
+    assert!(l.get("column", &format!("{key}.{long_column}")).is_some());
+}
+
 /// A DDL tree the size of a large project: 1,256 files, each one table with its indexes,
 /// comments, a grant and a foreign key to the previous table.
 fn large_tree() -> Vec<SourceText> {
