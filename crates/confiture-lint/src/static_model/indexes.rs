@@ -303,5 +303,5 @@ pub(crate) fn drop_index(st: &mut State, key: &str, name: &str) {
     st.relnames.remove(&dotted(&schema, name));
     st.index_owner.remove(&dotted(&schema, name));
     st.index_info.remove(&dotted(key, name));
-    st.forget_locations("index", &dotted(key, name));
+    st.forget_location("index", &dotted(key, name));
 }

@@ -563,13 +563,18 @@ impl State {
         }
     }
 
-    /// Forget every location under `kind:key` and `kind:key.…`.
+    /// Forget every location under `kind:key` and `kind:key.…` (a table's columns, …).
     pub fn forget_locations(&mut self, kind: &str, key: &str) {
         let exact = format!("{kind}:{key}");
         let prefix = format!("{kind}:{key}.");
         self.locs
             .objects
             .retain(|k, _| *k != exact && !k.starts_with(&prefix));
+    }
+
+    /// Forget the location of one object that has no members (a column, a constraint, …).
+    pub fn forget_location(&mut self, kind: &str, key: &str) {
+        self.locs.objects.remove(&format!("{kind}:{key}"));
     }
 }
 

@@ -1171,7 +1171,7 @@ fn drop_table(st: &mut State, key: &str) {
     for s in owned {
         st.model.sequences.remove(&s);
         st.relnames.remove(&s);
-        st.forget_locations("sequence", &s);
+        st.forget_location("sequence", &s);
     }
     for kind in ["table", "column", "constraint", "index"] {
         st.forget_locations(kind, key);
@@ -1222,7 +1222,7 @@ pub(crate) fn drop(st: &mut State, s: &DropStmt) {
                 if let Some(key) = st.key_of(&parts, |k| st.model.sequences.contains_key(k)) {
                     if st.model.sequences.remove(&key).is_some() {
                         st.relnames.remove(&key);
-                        st.forget_locations("sequence", &key);
+                        st.forget_location("sequence", &key);
                     }
                 }
             }
@@ -1245,7 +1245,7 @@ pub(crate) fn drop(st: &mut State, s: &DropStmt) {
                         if let Some(v) = st.funcs.get_mut(&(f.schema.clone(), f.name.clone())) {
                             v.retain(|(k, _)| *k != key);
                         }
-                        st.forget_locations("function", &key);
+                        st.forget_location("function", &key);
                     }
                 }
             }
@@ -1257,7 +1257,7 @@ pub(crate) fn drop(st: &mut State, s: &DropStmt) {
                 if let Some(key) = st.key_of(&names, |k| st.model.types.contains_key(k)) {
                     if st.model.types.remove(&key).is_some() {
                         st.relnames.remove(&key);
-                        st.forget_locations("type", &key);
+                        st.forget_location("type", &key);
                     }
                 }
             }

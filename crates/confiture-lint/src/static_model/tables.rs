@@ -680,7 +680,7 @@ pub(crate) fn add_constraint(
                     t.indexes.remove(&c.indexname);
                 }
                 st.relnames.remove(&dotted(&schema, &c.indexname));
-                st.forget_locations("index", &index_key);
+                st.forget_location("index", &index_key);
                 (info.keys, Vec::new())
             };
             let name = if !c.conname.is_empty() {
@@ -1507,7 +1507,7 @@ fn drop_column(st: &mut State, key: &str, column: &str) {
     };
     let constraints: Vec<String> = t.constraints.keys().filter(|n| reads(n)).cloned().collect();
     let indexes: Vec<String> = t.indexes.keys().filter(|n| reads(n)).cloned().collect();
-    st.forget_locations("column", &dotted(key, column));
+    st.forget_location("column", &dotted(key, column));
     for c in constraints {
         drop_constraint(st, key, &c);
     }
@@ -1525,7 +1525,7 @@ fn drop_column(st: &mut State, key: &str, column: &str) {
     for s in sequences {
         st.model.sequences.remove(&s);
         st.relnames.remove(&s);
-        st.forget_locations("sequence", &s);
+        st.forget_location("sequence", &s);
     }
 }
 
@@ -1543,5 +1543,5 @@ pub(crate) fn drop_constraint(st: &mut State, key: &str, name: &str) {
     }
     st.connames.remove(&dotted(&schema, name));
     st.index_info.remove(&dotted(key, name));
-    st.forget_locations("constraint", &dotted(key, name));
+    st.forget_location("constraint", &dotted(key, name));
 }
