@@ -153,7 +153,11 @@ fn settle(
         })
         .collect();
     // Custom rules selected by name: only those of their findings.
-    let custom_names: Vec<&str> = config.custom_rules.iter().map(|c| c.name.as_str()).collect();
+    let custom_names: Vec<&str> = config
+        .custom_rules
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     let picked_custom: Vec<&String> = selection
         .select
         .iter()
