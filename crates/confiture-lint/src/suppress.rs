@@ -7,7 +7,9 @@
 //! -- confiture:lint-ignore-file snake-case-names legacy names kept for the ETL
 //! ```
 //!
-//! A comment covers the findings on its own line and on the next line; `lint-ignore-file`
+//! A comment alone on its line covers the findings of the next line (and its own); a comment
+//! after code covers only the findings of its own line, so it never silences the statement
+//! below it. `lint-ignore-file`
 //! covers the whole file. Several rules may be given, comma-separated; `all` covers every rule.
 
 use std::collections::HashMap;
@@ -23,6 +25,8 @@ pub struct Suppression {
     pub rules: Vec<String>,
     pub reason: String,
     pub whole_file: bool,
+    /// Written after code on the same line: covers that line only.
+    pub trailing: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,9 +43,10 @@ impl Suppressions {
                 continue;
             };
             // Only in a `--` comment.
-            if !line[..at].contains("--") {
+            let Some(dashes) = line[..at].find("--") else {
                 continue;
-            }
+            };
+            let trailing = !line[..dashes].trim().is_empty();
             let rest = &line[at + MARK.len()..];
             let (whole_file, rest) = match rest.strip_prefix("-file") {
                 Some(r) => (true, r),
@@ -56,6 +61,7 @@ impl Suppressions {
                 rules: rules.split(',').map(|r| r.trim().to_string()).collect(),
                 reason: words.collect::<Vec<_>>().join(" "),
                 whole_file,
+                trailing,
             });
         }
         if !found.is_empty() {
@@ -79,7 +85,8 @@ impl Suppressions {
         };
         list.iter().any(|s| {
             let names = s.rules.iter().any(|r| r == &f.rule || r == "all");
-            let placed = s.whole_file || line.is_some_and(|l| l == s.line || l == s.line + 1);
+            let placed = s.whole_file
+                || line.is_some_and(|l| l == s.line || (!s.trailing && l == s.line + 1));
             names && placed
         })
     }
@@ -109,8 +116,11 @@ mod tests {
         let mut s = Suppressions::default();
         s.scan(
             Path::new("db/a.sql"),
-            "-- confiture:lint-ignore require-primary-key loaded then dropped\nCREATE TABLE t (a int);\nSELECT 1; -- confiture:lint-ignore x,y why\n\nCREATE TABLE u (a int);\n",
+            "-- confiture:lint-ignore require-primary-key loaded then dropped\nCREATE TABLE t (a int);\nSELECT 1; -- confiture:lint-ignore x,y why\n\nCREATE TABLE u (a int);\nCREATE TABLE v (a int); -- confiture:lint-ignore z append-only\nCREATE TABLE w (a int);\n",
         );
+        // A trailing comment covers its own line, never the next statement.
+        assert!(s.covers(&finding("z", 6)));
+        assert!(!s.covers(&finding("z", 7)));
         assert!(s.covers(&finding("require-primary-key", 2)));
         assert!(!s.covers(&finding("require-primary-key", 5)));
         assert!(!s.covers(&finding("other", 2)));

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::args::{GlobalArgs, LintArgs, LintReportFormat};
 use crate::commands::anonymize::load_profile;
 use crate::commands::{environment, project, target_args};
-use crate::output::{print_stdout, with_error, Output, Style};
+use crate::output::{print_stdout, with_error, write_stdout, Output, Style};
 
 #[derive(Serialize)]
 struct RuleInfo {
@@ -170,8 +170,16 @@ pub async fn run(g: &GlobalArgs, a: &LintArgs, out: Output) -> Result<i32> {
         }
         None => {
             let doc = document(format, &report, failed.as_ref(), out.color);
-            if !(out.quiet && !report.failed && format == ReportFormat::Text) {
-                print_stdout(doc.trim_end());
+            if format == ReportFormat::Text {
+                // --quiet keeps a passing run silent.
+                if report.failed || !out.quiet {
+                    print_stdout(doc.trim_end());
+                }
+            } else if doc.ends_with('\n') {
+                // Machine formats as written to a file (CSV records end in CRLF).
+                write_stdout(&doc);
+            } else {
+                print_stdout(&doc);
             }
         }
     }

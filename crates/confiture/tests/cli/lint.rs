@@ -360,6 +360,13 @@ const MIGRATION_CASES: &[(&str, &str, usize, &str, &str)] = &[
         "SAVEPOINT before_a;\nALTER TABLE app.users ADD COLUMN a integer;\nRELEASE SAVEPOINT before_a;\n",
     ),
     (
+        "require-concurrent-refresh",
+        "SET lock_timeout = '2s';\nREFRESH MATERIALIZED VIEW app.r_order_totals;\n",
+        2,
+        "app.r_order_totals",
+        "SET lock_timeout = '2s';\nREFRESH MATERIALIZED VIEW CONCURRENTLY app.r_order_totals;\n",
+    ),
+    (
         "truncate-cascade",
         "SET lock_timeout = '2s';\nTRUNCATE app.customers CASCADE;\n",
         2,

@@ -21,6 +21,7 @@ pub mod renaming_column;
 pub mod renaming_table;
 pub mod require_concurrent_index;
 pub mod require_concurrent_index_drop;
+pub mod require_concurrent_refresh;
 pub mod setting_not_null;
 #[cfg(test)]
 pub mod testing;
@@ -49,6 +50,7 @@ pub const RULES: &[&Rule] = &[
     &renaming_table::RULE,
     &require_concurrent_index::RULE,
     &require_concurrent_index_drop::RULE,
+    &require_concurrent_refresh::RULE,
     &setting_not_null::RULE,
     &transaction_control::RULE,
     &truncate_cascade::RULE,

@@ -20,7 +20,8 @@ the other sites where users reused the password).\n\nThe rule reports columns of
 `passwd`, `pwd`, `passphrase`, `secret`, `client_secret`, `api_key`, `private_key`, \
 `access_token`, `refresh_token`, … It stays silent when the name says the value is protected \
 or is not the secret itself: a word such as `hash`, `hashed`, `digest`, `encrypted`, `bcrypt`, \
-`argon2`, `salt`, `hint`, `prefix`, `last4`, `masked`, `fingerprint`, `ref` or `arn`, or a \
+`argon2`, `salt`, `hint`, `prefix`, `last4`, `masked`, `fingerprint`, `ref` or `arn`, a payment token (`card_token`, `payment_token`: \
+the vault's stand-in for a card number), or a \
 descriptive word (`password_changed_at`, `api_key_id`).\n\nFix: store a slow salted hash of a \
 password (argon2id, bcrypt, scrypt: `crypt(pw, gen_salt('bf'))` with pgcrypto) in a column \
 named for it (`password_hash`), and credentials the application must read back encrypted \
@@ -64,6 +65,11 @@ const PROTECTED_WORDS: &[&str] = &[
     "algorithm",
     "algo",
     "strength",
+    // A payment token (`card_token`) stands in for a card number held by a vault: it is
+    // the protection, not a credential.
+    "card",
+    "payment",
+    "vault",
 ];
 
 /// Whether `name` reads as a password or secret held in the clear.
@@ -151,6 +157,8 @@ mod tests {
                 ("password_changed_at", "timestamp with time zone"),
                 ("password_salt", "text"),
                 ("api_key_id", "text"),
+                ("card_token", "text"),
+                ("payment_token", "text"),
                 ("pwd", "bytea"),
                 ("name", "text"),
             ],
