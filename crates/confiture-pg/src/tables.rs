@@ -68,8 +68,10 @@ pub async fn read_tables(client: &Client) -> Result<Vec<TableInfo>, tokio_postgr
     let tables_sql = format!(
         "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.relkind = 'p', \
                 c.reltuples::int8, \
-                (SELECT coalesce(sum(pg_relation_size(p.relid)), 0)::int8 \
-                   FROM pg_partition_tree(c.oid) p) \
+                CASE WHEN c.relkind = 'p' \
+                     THEN (SELECT coalesce(sum(pg_relation_size(p.relid)), 0)::int8 \
+                             FROM pg_partition_tree(c.oid) p) \
+                     ELSE pg_relation_size(c.oid) END \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
           WHERE {USER_TABLE} ORDER BY 2, 3"
     );

@@ -1373,6 +1373,36 @@ rules:
             "{t} copied as is"
         );
     }
+    // Every table over --split-above MiB with one integer key is read by -j readers, one key
+    // range each, into the same transaction: the same rows as one reader.
+    let third = TestDb::new();
+    exec(&third.url, MANY);
+    let split = p.sync_to(
+        &third.url,
+        &["--profile", "many", "-j", "3", "--split-above", "0"],
+    );
+    assert_eq!(split.code, 0, "{}", split.all_output());
+    let split = split.json();
+    assert_eq!(split["rows"], 18000, "{split}");
+    let readers = |name: &str| {
+        split["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == name)
+            .unwrap_or_else(|| panic!("{name} in {split}"))["readers"]
+            .clone()
+    };
+    assert_eq!(readers("public.a"), 3, "{split}");
+    assert_eq!(readers("public.c"), 3, "{split}");
+    assert_eq!(readers("public.f"), 1, "uuid keys are not split: {split}");
+    for t in ["a", "b", "c", "d", "e", "f"] {
+        assert_eq!(
+            checksum(&third.url, t),
+            checksum(&p.dst.url, t),
+            "{t}: split reads differ from one reader"
+        );
+    }
     assert_eq!(
         count(&p.dst.url, "a WHERE email LIKE 'a%@x.example'"),
         0,
