@@ -28,18 +28,25 @@ const PROFILE_KEYS: &[&str] = &[
     "rules",
 ];
 
-/// Whether `root` has the Python tool's shape: a mapping of table names to lists.
+/// Whether `root` has the Python tool's shape: a mapping of table names to lists of column
+/// entries. A list of profile rules (entries with a `table` key) under a misspelt `rules:` is a
+/// profile with a typo, left to the profile decoder to name.
 pub fn is_rules_file(root: &Node) -> bool {
     match &root.value {
         Value::Map(entries) => {
-            !entries.is_empty()
-                && entries.iter().all(|(k, v)| {
-                    matches!(&k.value, Value::Str(s) if !PROFILE_KEYS.contains(&s.as_str()))
-                        && matches!(v.value, Value::Seq(_))
-                })
+            !entries.is_empty() && entries.iter().all(|(k, v)| {
+                matches!(&k.value, Value::Str(s) if !PROFILE_KEYS.contains(&s.as_str()))
+                    && matches!(&v.value, Value::Seq(items) if !items.iter().any(is_profile_rule))
+            })
         }
         _ => false,
     }
+}
+
+/// A profile's rule entry (`- table: users`), which no rules-file entry has.
+fn is_profile_rule(item: &Node) -> bool {
+    matches!(&item.value, Value::Map(keys)
+        if keys.iter().any(|(k, _)| matches!(&k.value, Value::Str(s) if s == "table")))
 }
 
 fn at(value: Value, n: &Node) -> Node {
