@@ -115,21 +115,50 @@ pub fn run(
     selection: &Selection,
     suppressions: &Suppressions,
 ) -> Vec<Finding> {
+    let rules = selected(ctx.config, selection);
     let mut findings = Vec::new();
-    for rule in selected(ctx.config, selection) {
-        match rule.check {
-            Check::Schema(check) => {
-                if let Some(s) = schema {
-                    check(s, ctx, &mut findings);
-                }
-            }
-            Check::Migration(check) => {
-                for m in migrations {
-                    check(m, ctx, &mut findings);
-                }
-            }
+    if let Some(s) = schema {
+        check_schema(&rules, s, ctx, &mut findings);
+    }
+    for m in migrations {
+        check_migration(&rules, m, ctx, &mut findings);
+    }
+    finish(findings, ctx, selection, suppressions)
+}
+
+/// The raw findings of the schema rules among `rules` (before [`finish`]).
+pub fn check_schema(rules: &[&Rule], schema: &SchemaInput, ctx: &Context, out: &mut Vec<Finding>) {
+    for rule in rules {
+        if let Check::Schema(check) = rule.check {
+            check(schema, ctx, out);
         }
     }
+}
+
+/// The raw findings of the migration rules among `rules` on one migration (before
+/// [`finish`]). Migrations are independent: a caller may lint them on several threads and drop
+/// each one's parse trees as soon as it is checked.
+pub fn check_migration(
+    rules: &[&Rule],
+    migration: &MigrationInput,
+    ctx: &Context,
+    out: &mut Vec<Finding>,
+) {
+    for rule in rules {
+        if let Check::Migration(check) = rule.check {
+            check(migration, ctx, out);
+        }
+    }
+}
+
+/// Raw findings settled: configured severities and `off`, exemptions, `--ignore`, inline
+/// suppressions; sorted by file, line and rule.
+pub fn finish(
+    findings: Vec<Finding>,
+    ctx: &Context,
+    selection: &Selection,
+    suppressions: &Suppressions,
+) -> Vec<Finding> {
     settle(findings, ctx.config, selection, suppressions)
 }
 

@@ -56,7 +56,8 @@ pub struct Statement {
     /// 1-based line and column of its first token in the file.
     pub line: usize,
     pub column: usize,
-    /// The parse tree (`None` when the grammar rejects the statement).
+    /// The parse tree: `None` when the grammar rejects the statement, or when it is of a kind
+    /// no migration rule reads (see [`tree_unused`]).
     pub node: Option<NodeEnum>,
 }
 
@@ -113,6 +114,16 @@ impl Stats {
 /// Split a SQL file and parse each statement. A file the splitter cannot read (unterminated
 /// string or comment) gives an error message with its line.
 pub fn parse_statements(text: &str) -> Result<Vec<Statement>, String> {
+    split_and_parse(text, |_| true)
+}
+
+/// [`parse_statements`] for the migration rules: statements of kinds no migration rule reads
+/// ([`tree_unused`]) are split and located but not parsed.
+pub fn parse_migration(text: &str) -> Result<Vec<Statement>, String> {
+    split_and_parse(text, |sql| !tree_unused(sql))
+}
+
+fn split_and_parse(text: &str, wanted: impl Fn(&str) -> bool) -> Result<Vec<Statement>, String> {
     let split = scan::split(text).map_err(|u| format!("{u:?}"))?;
     Ok(split
         .iter()
@@ -122,10 +133,79 @@ pub fn parse_statements(text: &str) -> Result<Vec<Statement>, String> {
                 sql: sql.to_string(),
                 line: s.line,
                 column: scan::column_of(text, s.start),
-                node: parse_one(sql),
+                node: if wanted(sql) { parse_one(sql) } else { None },
             }
         })
         .collect())
+}
+
+/// Whether `sql` is of a kind no migration rule reads, so its parse tree need not be built:
+/// data statements, comments, grants, `DO` blocks, function, procedure and view definitions.
+/// Parsing is most of a migration lint's time, and function bodies and view queries are the
+/// largest statements of a migration. A rule that starts reading one of these kinds must take
+/// it out of this list (`skipped_kinds_change_no_finding` checks the rules of today).
+pub fn tree_unused(sql: &str) -> bool {
+    const DATA_AND_GRANTS: &[&str] = &[
+        "INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "VALUES", "WITH", "TABLE", "COPY",
+        "COMMENT", "GRANT", "REVOKE", "DO", "CALL",
+    ];
+    const DEFINITIONS: &[&str] = &["FUNCTION", "PROCEDURE", "VIEW", "RECURSIVE", "AGGREGATE"];
+    let words = leading_words(sql, 4);
+    match words.as_slice() {
+        [first, ..] if DATA_AND_GRANTS.contains(&first.as_str()) => true,
+        [create, or, replace, kind, ..]
+            if create == "CREATE" && or == "OR" && replace == "REPLACE" =>
+        {
+            DEFINITIONS.contains(&kind.as_str())
+        }
+        [create, kind, ..] if create == "CREATE" => DEFINITIONS.contains(&kind.as_str()),
+        _ => false,
+    }
+}
+
+/// The first `n` words of `sql`, upper-cased, after white space and comments; stops at the
+/// first character that is not part of a word (a quote, a parenthesis, …).
+fn leading_words(sql: &str, n: usize) -> Vec<String> {
+    let bytes = sql.as_bytes();
+    let mut words = Vec::new();
+    let mut i = 0;
+    while words.len() < n && i < bytes.len() {
+        match bytes[i] {
+            b if b.is_ascii_whitespace() => i += 1,
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                // Block comments nest in PostgreSQL.
+                let mut depth = 0;
+                while i < bytes.len() {
+                    if bytes[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i..].starts_with(b"*/") {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                words.push(sql[start..i].to_ascii_uppercase());
+            }
+            _ => break,
+        }
+    }
+    words
 }
 
 /// The parse tree of one statement.
@@ -138,4 +218,98 @@ pub fn parse_one(sql: &str) -> Option<NodeEnum> {
         .next()
         .and_then(|raw| raw.stmt)
         .and_then(|node| node.node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry;
+    use crate::rule::{Check, Context};
+    use confiture_core::config::linting::LintingConfig;
+
+    #[test]
+    fn kinds_without_a_reader_are_not_parsed() {
+        for sql in [
+            "INSERT INTO t VALUES (1)",
+            "  -- backfill\n  update t set a = 1",
+            "/* a /* nested */ comment */ DELETE FROM t",
+            "WITH x AS (SELECT 1) UPDATE t SET a = 2",
+            "COMMENT ON TABLE t IS 'x'",
+            "GRANT SELECT ON t TO app",
+            "DO $$ BEGIN PERFORM 1; END $$",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+            "create or replace view v as select 1",
+            "CREATE OR REPLACE PROCEDURE p() LANGUAGE sql AS 'SELECT 1'",
+        ] {
+            assert!(tree_unused(sql), "{sql}");
+        }
+        for sql in [
+            "CREATE MATERIALIZED VIEW m AS SELECT 1",
+            "CREATE OR REPLACE TRIGGER t BEFORE UPDATE ON x FOR EACH ROW EXECUTE FUNCTION f()",
+            "CREATE TABLE t (a int)",
+            "CREATE TEMP VIEW v AS SELECT 1",
+            "ALTER TABLE t ADD COLUMN c int",
+            "SET lock_timeout = '2s'",
+            "REFRESH MATERIALIZED VIEW m",
+            "BEGIN",
+            "-- only a comment",
+            "",
+        ] {
+            assert!(!tree_unused(sql), "{sql}");
+        }
+    }
+
+    /// The statements left unparsed change no migration rule's findings: every migration rule
+    /// runs on a migration mixing them with risky statements, with and without their trees.
+    #[test]
+    fn skipped_kinds_change_no_finding() {
+        let sql = "CREATE OR REPLACE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$;
+CREATE VIEW app.v AS SELECT id FROM app.orders;
+INSERT INTO app.orders (id) VALUES (1);
+UPDATE app.orders SET total = 0 WHERE total IS NULL;
+DELETE FROM app.orders WHERE id < 0;
+COMMENT ON TABLE app.orders IS 'orders';
+GRANT SELECT ON app.orders TO PUBLIC;
+DO $$ BEGIN PERFORM 1; END $$;
+ALTER TABLE app.orders ADD COLUMN note text NOT NULL;
+CREATE INDEX orders_note_idx ON app.orders (note);
+ALTER TABLE app.orders ALTER COLUMN total TYPE numeric(12,2);
+VACUUM FULL app.orders;
+";
+        let skipped = parse_migration(sql).unwrap();
+        assert_eq!(skipped.iter().filter(|s| s.node.is_none()).count(), 8);
+        let full: Vec<Statement> = skipped
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                s.node = parse_one(&s.sql);
+                assert!(s.node.is_some(), "{}", s.sql);
+                s
+            })
+            .collect();
+        let config = LintingConfig::default();
+        let ctx = Context {
+            config: &config,
+            environment: "local",
+            stats: None,
+            anonymized: None,
+        };
+        let findings = |statements: &[Statement]| {
+            let m = MigrationInput {
+                file: Path::new("db/migrations/001_x.up.sql"),
+                statements,
+                transactional: true,
+            };
+            let mut out = Vec::new();
+            for rule in registry::all() {
+                if let Check::Migration(check) = rule.check {
+                    check(&m, &ctx, &mut out);
+                }
+            }
+            out
+        };
+        let with_trees = findings(&full);
+        assert!(with_trees.len() >= 4, "{with_trees:?}");
+        assert_eq!(findings(&skipped), with_trees);
+    }
 }

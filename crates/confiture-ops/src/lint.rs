@@ -13,11 +13,11 @@ use confiture_core::config::{Environment, Project, TargetArgs};
 use confiture_core::error::{ConfitureError, Location, Result};
 use confiture_core::migrate::{files as migration_files, sidecar};
 use confiture_lint::engine::{self, Selection};
-use confiture_lint::inputs::{parse_statements, Locations, MigrationInput, Stats, TableSize};
+use confiture_lint::inputs::{parse_migration, Locations, MigrationInput, Stats, TableSize};
 use confiture_lint::report::{Counts, LintReport};
 use confiture_lint::static_model::{self, SourceText};
 use confiture_lint::suppress::Suppressions;
-use confiture_lint::{Context, Finding, SchemaInput};
+use confiture_lint::{Context, Finding, Rule, SchemaInput};
 use confiture_sql::autocommit::{classify, TxNeed};
 
 use crate::migrate::migrations_dir;
@@ -159,33 +159,27 @@ pub async fn lint(req: LintRequest<'_>) -> Result<Linted> {
         (None, Locations::default(), false)
     };
 
-    // Migrations, parsed.
-    let mut parsed: Vec<(PathBuf, Vec<confiture_lint::Statement>, bool)> = Vec::new();
-    for path in &migration_paths {
-        let text = read(path)?;
-        let relative = PathBuf::from(relative_path(root, path));
-        suppressions.scan(&relative, &text);
-        let statements = parse_statements(&text).map_err(|m| {
-            ConfitureError::new(
-                codes::BUILD_UNTERMINATED,
-                format!("{}: cannot split into statements: {m}", relative.display()),
-            )
-            .at(Location::file(path))
-        })?;
-        let transactional = transactional(path, &statements)?;
-        parsed.push((relative, statements, transactional));
-    }
-    if !parsed.is_empty() {
-        inputs.push(format!("{} migration(s)", parsed.len()));
-    }
-    let migrations: Vec<MigrationInput> = parsed
+    // Migration texts: their suppressions, before the rule ids they name are checked.
+    let texts = migration_paths
         .iter()
-        .map(|(file, statements, transactional)| MigrationInput {
-            file,
-            statements,
-            transactional: *transactional,
+        .map(|p| read(p))
+        .collect::<Result<Vec<String>>>()?;
+    let files: Vec<MigrationFile> = migration_paths
+        .iter()
+        .zip(&texts)
+        .map(|(path, text)| {
+            let relative = PathBuf::from(relative_path(root, path));
+            suppressions.scan(&relative, text);
+            MigrationFile {
+                path,
+                relative,
+                text,
+            }
         })
         .collect();
+    if !files.is_empty() {
+        inputs.push(format!("{} migration(s)", files.len()));
+    }
 
     engine::check_names(config, &req.selection, &suppressions)?;
     let anonymized = req.profile.map(covered_columns);
@@ -195,19 +189,21 @@ pub async fn lint(req: LintRequest<'_>) -> Result<Linted> {
         stats: stats.as_ref(),
         anonymized: anonymized.as_ref(),
     };
-    let schema_input = model.as_ref().map(|m| SchemaInput {
-        model: m,
-        locations: &locations,
-        live,
-    });
-    let rules_run = engine::selected(config, &req.selection).len();
-    let findings: Vec<Finding> = engine::run(
-        schema_input.as_ref(),
-        &migrations,
-        &ctx,
-        &req.selection,
-        &suppressions,
-    );
+    let rules = engine::selected(config, &req.selection);
+    let mut raw = Vec::new();
+    if let Some(m) = model.as_ref() {
+        let schema_input = SchemaInput {
+            model: m,
+            locations: &locations,
+            live,
+        };
+        engine::check_schema(&rules, &schema_input, &ctx, &mut raw);
+    }
+    for found in lint_migrations(&files, &rules, &ctx) {
+        raw.extend(found?);
+    }
+    let rules_run = rules.len();
+    let findings = engine::finish(raw, &ctx, &req.selection, &suppressions);
     let failed = engine::fails(&findings, config.fail_on_severity);
     Ok(Linted {
         report: LintReport {
@@ -221,6 +217,80 @@ pub async fn lint(req: LintRequest<'_>) -> Result<Linted> {
         },
         notices,
     })
+}
+
+/// A migration file to lint: where it is, and its text.
+struct MigrationFile<'a> {
+    path: &'a Path,
+    /// Relative to the project root, as findings name it.
+    relative: PathBuf,
+    text: &'a str,
+}
+
+/// The raw findings of `rules` on each migration, in file order. Files are split, parsed and
+/// checked on up to as many threads as there are cores (parsing is most of a migration lint's
+/// time), and each file's parse trees are dropped once it is checked, so memory stays that of
+/// a few files.
+fn lint_migrations(
+    files: &[MigrationFile],
+    rules: &[&Rule],
+    ctx: &Context,
+) -> Vec<Result<Vec<Finding>>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len())
+        .max(1);
+    if threads == 1 {
+        return files
+            .iter()
+            .map(|f| lint_migration(f, rules, ctx))
+            .collect();
+    }
+    // Files interleaved across threads, so that long and short files share the work.
+    let mut parts: Vec<Vec<(usize, Result<Vec<Finding>>)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|k| {
+                scope.spawn(move || {
+                    files
+                        .iter()
+                        .enumerate()
+                        .skip(k)
+                        .step_by(threads)
+                        .map(|(i, f)| (i, lint_migration(f, rules, ctx)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a migration lint thread panicked"))
+            .collect()
+    });
+    let mut all: Vec<_> = parts.iter_mut().flat_map(std::mem::take).collect();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// One migration: split, parsed, its transaction mode read, checked.
+fn lint_migration(f: &MigrationFile, rules: &[&Rule], ctx: &Context) -> Result<Vec<Finding>> {
+    let statements = parse_migration(f.text).map_err(|m| {
+        ConfitureError::new(
+            codes::BUILD_UNTERMINATED,
+            format!(
+                "{}: cannot split into statements: {m}",
+                f.relative.display()
+            ),
+        )
+        .at(Location::file(f.path))
+    })?;
+    let migration = MigrationInput {
+        file: &f.relative,
+        statements: &statements,
+        transactional: transactional(f.path, &statements)?,
+    };
+    let mut found = Vec::new();
+    engine::check_migration(rules, &migration, ctx, &mut found);
+    Ok(found)
 }
 
 fn schema_dirs(env: &Environment, root: &Path) -> String {

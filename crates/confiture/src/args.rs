@@ -314,10 +314,12 @@ pub struct SyncArgs {
     /// Copy columns that look like personal data but have no rule, instead of stopping
     #[arg(long)]
     pub no_strict: bool,
-    /// Tables larger than this many MiB (with a single integer primary key) are read by --jobs
-    /// readers in parallel, one primary-key range each, and still loaded in one transaction
-    #[arg(long, default_value_t = 64, value_name = "MIB")]
-    pub split_above: u64,
+    /// Read tables larger than this many MiB (with a single integer primary key) by --jobs
+    /// readers in parallel, one primary-key range each, still loaded in one transaction. Off by
+    /// default: the target's single COPY is the bottleneck, and on two cores the extra readers
+    /// only compete with it
+    #[arg(long, value_name = "MIB")]
+    pub split_above: Option<u64>,
     /// Build the target from the schema files first (drops and recreates the target database)
     #[arg(long)]
     pub build: bool,

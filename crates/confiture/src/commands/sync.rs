@@ -76,7 +76,9 @@ pub async fn run(g: &GlobalArgs, a: &SyncArgs, out: Output) -> Result<i32> {
             .unwrap_or_else(|| project.root.join(".confiture/sync-checkpoint.json")),
         strict,
         tracking_table,
-        split_min_bytes: (a.split_above as i64).saturating_mul(1024 * 1024),
+        split_min_bytes: a
+            .split_above
+            .map_or(i64::MAX, |mib| (mib as i64).saturating_mul(1024 * 1024)),
     };
     if a.build {
         // Rebuilding empties the target: check the PII gate first so that a refused sync

@@ -5,7 +5,7 @@ use std::path::Path;
 use confiture_core::config::linting::LintingConfig;
 
 use crate::finding::Finding;
-use crate::inputs::{parse_statements, MigrationInput, Stats, TableSize};
+use crate::inputs::{parse_migration, parse_one, MigrationInput, Stats, TableSize};
 use crate::rule::{Check, Context, Rule};
 
 pub const FILE: &str = "db/migrations/001_x.up.sql";
@@ -29,9 +29,9 @@ pub fn run_with(
         terminated = format!("{sql};");
         &terminated
     };
-    let stmts = parse_statements(sql).expect("the test SQL splits");
+    let stmts = parse_migration(sql).expect("the test SQL splits");
     assert!(
-        stmts.iter().all(|s| s.node.is_some()),
+        stmts.iter().all(|s| parse_one(&s.sql).is_some()),
         "the test SQL parses: {sql}"
     );
     let m = MigrationInput {
