@@ -208,6 +208,19 @@ fn leading_words(sql: &str, n: usize) -> Vec<String> {
     words
 }
 
+/// Why the grammar rejects `sql`, or `None` when it reads it.
+pub fn grammar_error(sql: &str) -> Option<String> {
+    pg_query::parse(sql, 0).err().map(rejection)
+}
+
+/// A parser error as notices say it.
+pub(crate) fn rejection(e: pg_query::Error) -> String {
+    match e {
+        pg_query::Error::Parse(m) => format!("the PostgreSQL grammar rejects this statement: {m}"),
+        other => format!("the PostgreSQL grammar rejects this statement: {other}"),
+    }
+}
+
 /// The parse tree of one statement.
 pub fn parse_one(sql: &str) -> Option<NodeEnum> {
     pg_query::parse(sql, 0)

@@ -13,7 +13,9 @@ use confiture_core::config::{Environment, Project, TargetArgs};
 use confiture_core::error::{ConfitureError, Location, Result};
 use confiture_core::migrate::{files as migration_files, sidecar};
 use confiture_lint::engine::{self, Selection};
-use confiture_lint::inputs::{parse_migration, Locations, MigrationInput, Stats, TableSize};
+use confiture_lint::inputs::{
+    grammar_error, parse_migration, tree_unused, Locations, MigrationInput, Stats, TableSize,
+};
 use confiture_lint::report::{Counts, LintReport};
 use confiture_lint::static_model::{self, SourceText};
 use confiture_lint::suppress::Suppressions;
@@ -148,7 +150,7 @@ pub async fn lint(req: LintRequest<'_>) -> Result<Linted> {
         let (schema, locations, unreadable) = static_model::build(&ddl);
         for u in unreadable {
             notices.push(format!(
-                "{}:{}: skipped (the PostgreSQL grammar rejects it): {}",
+                "{}:{}: skipped: {}",
                 u.file.display(),
                 u.line,
                 u.message
@@ -199,8 +201,10 @@ pub async fn lint(req: LintRequest<'_>) -> Result<Linted> {
         };
         engine::check_schema(&rules, &schema_input, &ctx, &mut raw);
     }
-    for found in lint_migrations(&files, &rules, &ctx) {
-        raw.extend(found?);
+    for checked in lint_migrations(&files, &rules, &ctx) {
+        let (found, unreadable) = checked?;
+        raw.extend(found);
+        notices.extend(unreadable);
     }
     let rules_run = rules.len();
     let findings = engine::finish(raw, &ctx, &req.selection, &suppressions);
@@ -235,7 +239,7 @@ fn lint_migrations(
     files: &[MigrationFile],
     rules: &[&Rule],
     ctx: &Context,
-) -> Vec<Result<Vec<Finding>>> {
+) -> Vec<Result<Checked>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len())
@@ -247,7 +251,7 @@ fn lint_migrations(
             .collect();
     }
     // Files interleaved across threads, so that long and short files share the work.
-    let mut parts: Vec<Vec<(usize, Result<Vec<Finding>>)>> = std::thread::scope(|scope| {
+    let mut parts: Vec<Vec<(usize, Result<Checked>)>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|k| {
                 scope.spawn(move || {
@@ -271,8 +275,12 @@ fn lint_migrations(
     all.into_iter().map(|(_, r)| r).collect()
 }
 
+/// The raw findings on one migration, and a notice for each statement the grammar rejects
+/// (no rule can read it; `migrate up` would stop there).
+type Checked = (Vec<Finding>, Vec<String>);
+
 /// One migration: split, parsed, its transaction mode read, checked.
-fn lint_migration(f: &MigrationFile, rules: &[&Rule], ctx: &Context) -> Result<Vec<Finding>> {
+fn lint_migration(f: &MigrationFile, rules: &[&Rule], ctx: &Context) -> Result<Checked> {
     let statements = parse_migration(f.text).map_err(|m| {
         ConfitureError::new(
             codes::BUILD_UNTERMINATED,
@@ -290,7 +298,15 @@ fn lint_migration(f: &MigrationFile, rules: &[&Rule], ctx: &Context) -> Result<V
     };
     let mut found = Vec::new();
     engine::check_migration(rules, &migration, ctx, &mut found);
-    Ok(found)
+    let unreadable = statements
+        .iter()
+        .filter(|st| st.node.is_none() && !tree_unused(&st.sql))
+        .filter_map(|st| {
+            grammar_error(&st.sql)
+                .map(|message| format!("{}:{}: skipped: {message}", f.relative.display(), st.line))
+        })
+        .collect();
+    Ok((found, unreadable))
 }
 
 fn schema_dirs(env: &Environment, root: &Path) -> String {

@@ -153,12 +153,7 @@ fn grammar_error(sql: &str) -> Option<String> {
     match pg_query::parse(sql, 0) {
         Ok(r) if r.protobuf.stmts.is_empty() => None,
         Ok(_) => Some("the statement cannot be read".to_string()),
-        Err(pg_query::Error::Parse(m)) => Some(format!(
-            "the PostgreSQL grammar rejects this statement: {m}"
-        )),
-        Err(e) => Some(format!(
-            "the PostgreSQL grammar rejects this statement: {e}"
-        )),
+        Err(e) => Some(crate::inputs::rejection(e)),
     }
 }
 

@@ -602,6 +602,53 @@ fn migration_findings_scale_with_the_size_of_the_live_table() {
     assert_eq!(findings(&v).len(), 1, "{}", listing(&v));
 }
 
+/// A statement the grammar rejects is named (file, line, the parser's message), never dropped
+/// silently; the statements around it are still linted.
+#[test]
+fn statements_the_grammar_rejects_are_reported_with_their_line() {
+    let dir = tree(
+        PLAIN,
+        NO_DB,
+        &[
+            (
+                "db/schema/10_tables.sql",
+                "CREATE SCHEMA app;\nCREATE TABLE app.orders (id bigint PRIMARY KEY);\nCREATE TABLE app.broken (id bigint PRIMARY KEY,);\nCREATE TABLE app.notes (body text);\n",
+            ),
+            (
+                "db/migrations/20260101000000_add_note.up.sql",
+                "SET lock_timeout = '2s';\nALTER TABLE app.orders ADD COLUM note text;\nALTER TABLE app.orders ADD COLUMN note_at timestamp;\n",
+            ),
+            ("db/migrations/20260101000000_add_note.down.sql", "SELECT 1;\n"),
+        ],
+    );
+    let r = confiture_in(dir.path(), &["lint"]);
+    assert_eq!(r.code, 7, "{}", r.all_output());
+    assert!(
+        r.stderr.contains(
+            "db/schema/10_tables.sql:3: skipped: the PostgreSQL grammar rejects this statement: syntax error at or near \")\""
+        ),
+        "{}",
+        r.all_output()
+    );
+    assert!(r.stdout.contains("app.notes"), "{}", r.all_output());
+
+    let r = confiture_in(dir.path(), &["lint", "--migrations"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    assert!(
+        r.stderr.contains(
+            "db/migrations/20260101000000_add_note.up.sql:2: skipped: the PostgreSQL grammar rejects this statement: syntax error at or near \"text\""
+        ),
+        "{}",
+        r.all_output()
+    );
+    // The next statement is still read.
+    assert!(
+        r.stdout.contains("prefer-timestamptz"),
+        "{}",
+        r.all_output()
+    );
+}
+
 // ---- 4. suppressions, exemptions, off, severity overrides ----
 
 const SUPPRESSED: &str = "CREATE SCHEMA app;
