@@ -69,6 +69,11 @@ impl Suppressions {
         }
     }
 
+    /// Add the suppressions recorded by `other` (files scanned on another thread).
+    pub fn extend(&mut self, other: Suppressions) {
+        self.by_file.extend(other.by_file);
+    }
+
     /// Every suppression, for checking the rule ids they name.
     pub fn all(&self) -> impl Iterator<Item = (&PathBuf, &Suppression)> {
         self.by_file

@@ -161,29 +161,17 @@ pub async fn lint(req: LintRequest<'_>) -> Result<Linted> {
         (None, Locations::default(), false)
     };
 
-    // Migration texts: their suppressions, before the rule ids they name are checked.
-    let texts = migration_paths
-        .iter()
-        .map(|p| read(p))
-        .collect::<Result<Vec<String>>>()?;
     let files: Vec<MigrationFile> = migration_paths
         .iter()
-        .zip(&texts)
-        .map(|(path, text)| {
-            let relative = PathBuf::from(relative_path(root, path));
-            suppressions.scan(&relative, text);
-            MigrationFile {
-                path,
-                relative,
-                text,
-            }
+        .map(|path| MigrationFile {
+            path,
+            relative: PathBuf::from(relative_path(root, path)),
         })
         .collect();
     if !files.is_empty() {
         inputs.push(format!("{} migration(s)", files.len()));
     }
 
-    engine::check_names(config, &req.selection, &suppressions)?;
     let anonymized = req.profile.map(covered_columns);
     let ctx = Context {
         config,
@@ -202,10 +190,13 @@ pub async fn lint(req: LintRequest<'_>) -> Result<Linted> {
         engine::check_schema(&rules, &schema_input, &ctx, &mut raw);
     }
     for checked in lint_migrations(&files, &rules, &ctx) {
-        let (found, unreadable) = checked?;
-        raw.extend(found);
-        notices.extend(unreadable);
+        let checked = checked?;
+        raw.extend(checked.findings);
+        notices.extend(checked.unreadable);
+        suppressions.extend(checked.suppressions);
     }
+    // Rule ids in the configuration, the selection and every suppression comment.
+    engine::check_names(config, &req.selection, &suppressions)?;
     let rules_run = rules.len();
     let findings = engine::finish(raw, &ctx, &req.selection, &suppressions);
     let failed = engine::fails(&findings, config.fail_on_severity);
@@ -223,16 +214,15 @@ pub async fn lint(req: LintRequest<'_>) -> Result<Linted> {
     })
 }
 
-/// A migration file to lint: where it is, and its text.
+/// A migration file to lint.
 struct MigrationFile<'a> {
     path: &'a Path,
     /// Relative to the project root, as findings name it.
     relative: PathBuf,
-    text: &'a str,
 }
 
-/// The raw findings of `rules` on each migration, in file order. Files are split, parsed and
-/// checked on up to as many threads as there are cores (parsing is most of a migration lint's
+/// Each migration checked, in file order. Files are read, split, parsed and checked on up to
+/// as many threads as there are cores (reading and parsing are most of a migration lint's
 /// time), and each file's parse trees are dropped once it is checked, so memory stays that of
 /// a few files.
 fn lint_migrations(
@@ -275,13 +265,23 @@ fn lint_migrations(
     all.into_iter().map(|(_, r)| r).collect()
 }
 
-/// The raw findings on one migration, and a notice for each statement the grammar rejects
-/// (no rule can read it; `migrate up` would stop there).
-type Checked = (Vec<Finding>, Vec<String>);
+/// One migration, checked.
+struct Checked {
+    /// Raw findings (settled with the others by `engine::finish`).
+    findings: Vec<Finding>,
+    /// A notice for each statement the grammar rejects (no rule can read it; `migrate up`
+    /// would stop there).
+    unreadable: Vec<String>,
+    /// Its `lint-ignore` comments.
+    suppressions: Suppressions,
+}
 
-/// One migration: split, parsed, its transaction mode read, checked.
+/// One migration: read, split, parsed, its transaction mode read, checked.
 fn lint_migration(f: &MigrationFile, rules: &[&Rule], ctx: &Context) -> Result<Checked> {
-    let statements = parse_migration(f.text).map_err(|m| {
+    let text = read(f.path)?;
+    let mut suppressions = Suppressions::default();
+    suppressions.scan(&f.relative, &text);
+    let statements = parse_migration(&text).map_err(|m| {
         ConfitureError::new(
             codes::BUILD_UNTERMINATED,
             format!(
@@ -306,7 +306,11 @@ fn lint_migration(f: &MigrationFile, rules: &[&Rule], ctx: &Context) -> Result<C
                 .map(|message| format!("{}:{}: skipped: {message}", f.relative.display(), st.line))
         })
         .collect();
-    Ok((found, unreadable))
+    Ok(Checked {
+        findings: found,
+        unreadable,
+        suppressions,
+    })
 }
 
 fn schema_dirs(env: &Environment, root: &Path) -> String {
