@@ -602,7 +602,7 @@ impl BinaryCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::copy::testutil::{random_chunks, Rng};
+    use crate::copy::testutil::{self, random_chunks, upper_if, Rng};
     use crate::copy::{BinaryType, Counter, Format, Layout, Rewriter};
 
     type Row<'a> = Vec<Option<&'a [u8]>>;
@@ -629,38 +629,13 @@ mod tests {
         s
     }
 
-    type Transform<'t> = dyn FnMut(&[Option<&str>], &[Option<&str>], &mut Vec<Option<String>>) -> Result<(), String>
-        + 't;
-
+    /// The shared helper, in this format.
     fn run(
         layout: &Layout,
         chunks: &[&[u8]],
-        t: &mut Transform,
+        t: &mut testutil::Transform,
     ) -> Result<(Vec<u8>, u64), CopyError> {
-        let mut r = Rewriter::new(Format::Binary, layout.clone());
-        let mut out = Vec::new();
-        let mut n = 0;
-        for c in chunks {
-            n += r.feed(c, &mut out, t)?;
-        }
-        r.finish(&mut out)?;
-        assert_eq!(r.tuples(), n);
-        Ok((out, n))
-    }
-
-    /// Uppercases the replaced fields when the context field is "t".
-    fn upper_if(
-        rep: &[Option<&str>],
-        ctx: &[Option<&str>],
-        new: &mut Vec<Option<String>>,
-    ) -> Result<(), String> {
-        for v in rep {
-            new.push(match (v, ctx[0]) {
-                (Some(v), Some("t")) => Some(v.to_uppercase()),
-                (v, _) => v.map(str::to_string),
-            });
-        }
-        Ok(())
+        testutil::run(Format::Binary, layout, chunks, t)
     }
 
     fn layout() -> Layout {

@@ -329,6 +329,44 @@ where
 
 #[cfg(test)]
 pub(crate) mod testutil {
+    use super::{CopyError, Format, Layout, Rewriter};
+
+    pub type Transform<'t> = dyn FnMut(&[Option<&str>], &[Option<&str>], &mut Vec<Option<String>>) -> Result<(), String>
+        + 't;
+
+    /// `chunks` rewritten in `format` with `layout` and `t`: the output and the tuples counted.
+    pub fn run(
+        format: Format,
+        layout: &Layout,
+        chunks: &[&[u8]],
+        t: &mut Transform,
+    ) -> Result<(Vec<u8>, u64), CopyError> {
+        let mut r = Rewriter::new(format, layout.clone());
+        let mut out = Vec::new();
+        let mut n = 0;
+        for c in chunks {
+            n += r.feed(c, &mut out, t)?;
+        }
+        r.finish(&mut out)?;
+        assert_eq!(r.tuples(), n);
+        Ok((out, n))
+    }
+
+    /// Uppercases the replaced fields when the context field is "t".
+    pub fn upper_if(
+        rep: &[Option<&str>],
+        ctx: &[Option<&str>],
+        new: &mut Vec<Option<String>>,
+    ) -> Result<(), String> {
+        for v in rep {
+            new.push(match (v, ctx[0]) {
+                (Some(v), Some("t")) => Some(v.to_uppercase()),
+                (v, _) => v.map(str::to_string),
+            });
+        }
+        Ok(())
+    }
+
     /// A deterministic pseudo-random sequence (xorshift), for chunk splits.
     pub struct Rng(pub u64);
 

@@ -1,7 +1,7 @@
 //! `check-not-valid`: a CHECK constraint added to an existing table without `NOT VALID` (or
 //! validated in the same transaction) scans it under an ACCESS EXCLUSIVE lock.
 
-use pg_query::protobuf::{node::Node as N, AlterTableCmd, AlterTableType, ConstrType, Node};
+use pg_query::protobuf::{AlterTableType, ConstrType};
 
 use crate::finding::Finding;
 use crate::inputs::MigrationInput;
@@ -81,27 +81,7 @@ fn check(m: &MigrationInput, ctx: &Context, out: &mut Vec<Finding>) {
             } else {
                 c.conname.clone()
             };
-            let mut not_valid = c.clone();
-            not_valid.conname = name.clone();
-            not_valid.skip_validation = true;
-            not_valid.initially_valid = false;
-            let add = common::deparse_alter(
-                rel,
-                AlterTableCmd {
-                    subtype: AlterTableType::AtAddConstraint as i32,
-                    def: Some(Box::new(Node {
-                        node: Some(N::Constraint(Box::new(not_valid))),
-                    })),
-                    behavior: pg_query::protobuf::DropBehavior::DropRestrict as i32,
-                    ..Default::default()
-                },
-            )
-            .unwrap_or_else(|| {
-                format!(
-                    "ALTER TABLE {} ADD CONSTRAINT … CHECK (…) NOT VALID;",
-                    relation_sql(rel)
-                )
-            });
+            let add = common::add_not_valid(rel, c, &name, "… CHECK (…)");
             let (severity, size) = common::sized(&RULE, ctx, &table);
             let shown = if c.conname.is_empty() {
                 String::new()

@@ -338,6 +338,32 @@ pub fn deparse_alter(rel: &RangeVar, cmd: AlterTableCmd) -> Option<String> {
         .map(|s| format!("{s};"))
 }
 
+/// `ALTER TABLE rel ADD CONSTRAINT name … NOT VALID;`: constraint `c` under `name`, printed by
+/// the deparser; `ALTER TABLE rel ADD CONSTRAINT {placeholder} NOT VALID;` if it cannot print it.
+pub fn add_not_valid(rel: &RangeVar, c: &Constraint, name: &str, placeholder: &str) -> String {
+    let mut not_valid = c.clone();
+    not_valid.conname = name.to_string();
+    not_valid.skip_validation = true;
+    not_valid.initially_valid = false;
+    deparse_alter(
+        rel,
+        AlterTableCmd {
+            subtype: AlterTableType::AtAddConstraint as i32,
+            def: Some(Box::new(Node {
+                node: Some(N::Constraint(Box::new(not_valid))),
+            })),
+            behavior: pg_query::protobuf::DropBehavior::DropRestrict as i32,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|| {
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {placeholder} NOT VALID;",
+            relation_sql(rel)
+        )
+    })
+}
+
 /// A constraint name the way PostgreSQL derives one (`orders_customer_id_fkey`), kept within
 /// 63 bytes.
 pub fn derived_name(table: &str, columns: &[&str], suffix: &str) -> String {

@@ -1,9 +1,7 @@
 //! `foreign-key-not-valid`: a foreign key added to an existing table without `NOT VALID` (or
 //! validated in the same transaction) checks every row while blocking writes to both tables.
 
-use pg_query::protobuf::{
-    node::Node as N, AlterTableCmd, AlterTableType, ConstrType, Constraint, Node, RangeVar,
-};
+use pg_query::protobuf::{node::Node as N, AlterTableType, ConstrType, Constraint, Node, RangeVar};
 
 use crate::finding::Finding;
 use crate::inputs::{MigrationInput, Statement};
@@ -115,27 +113,7 @@ fn validating(
     } else {
         c.conname.clone()
     };
-    let mut not_valid = c.clone();
-    not_valid.conname = name.clone();
-    not_valid.skip_validation = true;
-    not_valid.initially_valid = false;
-    let add = common::deparse_alter(
-        rel,
-        AlterTableCmd {
-            subtype: AlterTableType::AtAddConstraint as i32,
-            def: Some(Box::new(Node {
-                node: Some(N::Constraint(Box::new(not_valid))),
-            })),
-            behavior: pg_query::protobuf::DropBehavior::DropRestrict as i32,
-            ..Default::default()
-        },
-    )
-    .unwrap_or_else(|| {
-        format!(
-            "ALTER TABLE {} ADD CONSTRAINT … NOT VALID;",
-            relation_sql(rel)
-        )
-    });
+    let add = common::add_not_valid(rel, c, &name, "…");
     let (severity, size) = common::sized(&RULE, ctx, &table);
     let what = if add_column.is_some() {
         "ADD COLUMN … REFERENCES"
