@@ -95,11 +95,24 @@ pub async fn run(g: &GlobalArgs, a: &LintArgs, out: Output) -> Result<i32> {
     let project = project(g);
     let env = environment(g, &project)?;
     if !env.linting.enabled {
-        if !out.quiet && !out.json() {
-            eprintln!(
-                "linting is disabled for {} (linting.enabled: false)",
-                env.name
-            );
+        let why = format!(
+            "linting is disabled for {} (linting.enabled: false)",
+            env.name
+        );
+        if out.json() {
+            // Tools reading the report still get one: nothing ran, nothing failed.
+            let report = LintReport {
+                inputs: vec![why],
+                rules_run: 0,
+                fail_on_severity: env.linting.fail_on_severity,
+                failed: false,
+                counts: Default::default(),
+                findings: Vec::new(),
+                duration_ms: 0,
+            };
+            print_stdout(&document(ReportFormat::Json, &report, None, false));
+        } else if !out.quiet {
+            eprintln!("{why}");
         }
         return Ok(0);
     }

@@ -649,6 +649,37 @@ fn statements_the_grammar_rejects_are_reported_with_their_line() {
     );
 }
 
+#[test]
+fn linting_enabled_false_runs_nothing_and_says_so() {
+    let yaml = format!("{PLAIN}linting:\n  enabled: false\n");
+    let dir = tree(
+        &yaml,
+        NO_DB,
+        &[("db/schema/10.sql", "CREATE TABLE no_key (\"Bad\" text);\n")],
+    );
+    let r = confiture_in(dir.path(), &["lint"]);
+    assert_eq!(r.code, 0, "{}", r.all_output());
+    assert_eq!(r.stdout, "", "{}", r.all_output());
+    assert!(
+        r.stderr
+            .contains("linting is disabled for local (linting.enabled: false)"),
+        "{}",
+        r.all_output()
+    );
+    let v = lint_json(dir.path(), &["lint"], 0);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["rules_run"], 0, "{v}");
+    assert_eq!(v["failed"], false, "{v}");
+    assert!(findings(&v).is_empty(), "{v}");
+    // The same tree with linting on fails.
+    let on = tree(
+        PLAIN,
+        NO_DB,
+        &[("db/schema/10.sql", "CREATE TABLE no_key (\"Bad\" text);\n")],
+    );
+    lint_json(on.path(), &["lint"], 7);
+}
+
 // ---- 4. suppressions, exemptions, off, severity overrides ----
 
 const SUPPRESSED: &str = "CREATE SCHEMA app;
