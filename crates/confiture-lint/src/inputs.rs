@@ -151,21 +151,24 @@ pub fn tree_unused(sql: &str) -> bool {
     ];
     const DEFINITIONS: &[&str] = &["FUNCTION", "PROCEDURE", "VIEW", "RECURSIVE", "AGGREGATE"];
     let words = leading_words(sql, 4);
-    match words.as_slice() {
-        [first, ..] if DATA_AND_GRANTS.contains(&first.as_str()) => true,
-        [create, or, replace, kind, ..]
-            if create == "CREATE" && or == "OR" && replace == "REPLACE" =>
-        {
-            DEFINITIONS.contains(&kind.as_str())
-        }
-        [create, kind, ..] if create == "CREATE" => DEFINITIONS.contains(&kind.as_str()),
-        _ => false,
+    let is = |i: usize, word: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(word));
+    let any = |i: usize, list: &[&str]| list.iter().any(|w| is(i, w));
+    if any(0, DATA_AND_GRANTS) {
+        return true;
+    }
+    if !is(0, "CREATE") {
+        return false;
+    }
+    if is(1, "OR") && is(2, "REPLACE") {
+        any(3, DEFINITIONS)
+    } else {
+        any(1, DEFINITIONS)
     }
 }
 
-/// The first `n` words of `sql`, upper-cased, after white space and comments; stops at the
-/// first character that is not part of a word (a quote, a parenthesis, …).
-fn leading_words(sql: &str, n: usize) -> Vec<String> {
+/// The first `n` words of `sql`, after white space and comments; stops at the first character
+/// that is not part of a word (a quote, a parenthesis, …).
+fn leading_words(sql: &str, n: usize) -> Vec<&str> {
     let bytes = sql.as_bytes();
     let mut words = Vec::new();
     let mut i = 0;
@@ -200,7 +203,7 @@ fn leading_words(sql: &str, n: usize) -> Vec<String> {
                 while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                     i += 1;
                 }
-                words.push(sql[start..i].to_ascii_uppercase());
+                words.push(&sql[start..i]);
             }
             _ => break,
         }
