@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
     id: "concurrently-in-transaction",
     category: Category::Migration,
     severity: Severity::Error,
-    summary: "statement that cannot run in a transaction block, in a migration that runs in one",
+    summary: "Statement that cannot run in a transaction block, in a migration that runs in one",
     explanation: "PostgreSQL refuses some statements inside a transaction block: `CREATE INDEX \
 CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX … CONCURRENTLY`, `REINDEX SCHEMA/DATABASE/\
 SYSTEM`, `VACUUM`, `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`, `ALTER SYSTEM`, `CREATE/DROP \

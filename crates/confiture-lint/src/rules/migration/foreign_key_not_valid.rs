@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     id: "foreign-key-not-valid",
     category: Category::Migration,
     severity: Severity::Warning,
-    summary: "foreign key added to an existing table without NOT VALID blocks writes to both tables while it checks every row",
+    summary: "Foreign key added to an existing table without NOT VALID blocks writes to both tables while it checks every row",
     explanation: "Adding a foreign key checks that every existing row has its referenced row. \
 PostgreSQL does it at once, holding a SHARE ROW EXCLUSIVE lock on both the table and the \
 referenced table: no INSERT, UPDATE or DELETE on either goes through until every row is checked \

@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
     id: "missing-lock-timeout",
     category: Category::Migration,
     severity: Severity::Info,
-    summary: "strong lock on an existing table without SET lock_timeout earlier in the migration",
+    summary: "Strong lock on an existing table without SET lock_timeout earlier in the migration",
     explanation: "Most `ALTER TABLE` forms, `DROP`, `RENAME`, `TRUNCATE`, `CREATE INDEX` (without \
 CONCURRENTLY), `CREATE TRIGGER`, `VACUUM FULL`, `CLUSTER`, … take a lock that blocks writes, most \
 of them ACCESS EXCLUSIVE, which blocks reads too. The statement may be quick, but the lock must \

@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     id: "prefer-bigint-keys",
     category: Category::Migration,
     severity: Severity::Warning,
-    summary: "integer, smallint or serial key column: it overflows; use bigint",
+    summary: "Integer, smallint or serial key column: it overflows; use bigint",
     explanation: "An `integer` (`int`, `serial`) key runs out at 2,147,483,647 values, a \
 `smallint` (`smallserial`) one at 32,767, and sequence values are consumed by rolled-back \
 inserts and `ON CONFLICT` too. When it happens every INSERT fails, and the fix (`ALTER COLUMN … \

@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     id: "prefer-identity",
     category: Category::Migration,
     severity: Severity::Info,
-    summary: "serial column: use GENERATED ALWAYS AS IDENTITY",
+    summary: "Serial column: use GENERATED ALWAYS AS IDENTITY",
     explanation: "`serial`, `bigserial` and `smallserial` are shorthands for a column with a \
 `nextval()` default on a sequence the column owns. The sequence is a separate object with its \
 own privileges (a role granted INSERT on the table also needs USAGE on it), `CREATE TABLE … \

@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
     id: "renaming-column",
     category: Category::Migration,
     severity: Severity::Warning,
-    summary: "renaming a column breaks the application code that still uses the old name",
+    summary: "Renaming a column breaks the application code that still uses the old name",
     explanation: "During a deployment the old version of the application keeps running while the \
 migration is applied (and a rollback of the application brings it back): every one of its \
 queries naming the old column fails from the moment the rename commits. The rename also takes an \
