@@ -113,18 +113,21 @@ impl Stats {
 
 /// Split a SQL file and parse each statement. A file the splitter cannot read (unterminated
 /// string or comment) gives an error message with its line.
-pub fn parse_statements(text: &str) -> Result<Vec<Statement>, String> {
+pub fn parse_statements(text: &str) -> Result<Vec<Statement>, scan::Unterminated> {
     split_and_parse(text, |_| true)
 }
 
 /// [`parse_statements`] for the migration rules: statements of kinds no migration rule reads
 /// ([`tree_unused`]) are split and located but not parsed.
-pub fn parse_migration(text: &str) -> Result<Vec<Statement>, String> {
+pub fn parse_migration(text: &str) -> Result<Vec<Statement>, scan::Unterminated> {
     split_and_parse(text, |sql| !tree_unused(sql))
 }
 
-fn split_and_parse(text: &str, wanted: impl Fn(&str) -> bool) -> Result<Vec<Statement>, String> {
-    let split = scan::split(text).map_err(|u| format!("{u:?}"))?;
+fn split_and_parse(
+    text: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<Statement>, scan::Unterminated> {
+    let split = scan::split(text)?;
     Ok(split
         .iter()
         .map(|s| {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use confiture_core::anonymize::profile::Profile;
 use confiture_core::anonymize::Strategy;
 use confiture_core::build::discover::{discover, relative_path};
+use confiture_core::build::source::unterminated_error;
 use confiture_core::codes;
 use confiture_core::config::{Environment, Project, TargetArgs};
 use confiture_core::error::{ConfitureError, Location, Result};
@@ -281,16 +282,7 @@ fn lint_migration(f: &MigrationFile, rules: &[&Rule], ctx: &Context) -> Result<C
     let text = read(f.path)?;
     let mut suppressions = Suppressions::default();
     suppressions.scan(&f.relative, &text);
-    let statements = parse_migration(&text).map_err(|m| {
-        ConfitureError::new(
-            codes::BUILD_UNTERMINATED,
-            format!(
-                "{}: cannot split into statements: {m}",
-                f.relative.display()
-            ),
-        )
-        .at(Location::file(f.path))
-    })?;
+    let statements = parse_migration(&text).map_err(|u| unterminated_error(f.path, &u))?;
     let migration = MigrationInput {
         file: &f.relative,
         statements: &statements,

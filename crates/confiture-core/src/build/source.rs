@@ -52,38 +52,42 @@ pub fn load_one(source: SourceFile) -> Result<LoadedFile> {
         .at(Location::at(&source.path, line, column))
         .with_hint("convert it, e.g. `iconv -f LATIN1 -t UTF-8`")
     })?;
-    let split = scan::split_file(&text).map_err(|u| {
-        let (message, hint) = match &u.construct {
-            Construct::Statement => (
-                format!(
-                    "the statement at line {}, column {} has no terminating semicolon",
-                    u.line, u.column
-                ),
-                "end the statement with ';': every file must stand alone, or it runs into the next file",
-            ),
-            Construct::CopyData => (
-                format!(
-                    "the file ends inside the data of the COPY … FROM STDIN at line {}, column {}: no line \\. ends it",
-                    u.line, u.column
-                ),
-                "end the data with a line that is exactly \\. (as pg_dump writes it)",
-            ),
-            construct => (
-                format!(
-                    "the file ends inside a {construct} opened at line {}, column {}",
-                    u.line, u.column
-                ),
-                "close it in the same file: every file must stand alone, or it swallows the files after it",
-            ),
-        };
-        ConfitureError::new(codes::BUILD_UNTERMINATED, message)
-            .at(Location::at(&source.path, u.line, u.column))
-            .with_hint(hint)
-    })?;
+    let split = scan::split_file(&text).map_err(|u| unterminated_error(&source.path, &u))?;
     Ok(LoadedFile {
         source,
         text,
         statements: split.statements,
         meta_commands: split.meta_commands,
     })
+}
+
+/// `BUILD_005` for a file of `path` that does not stand alone, at the place the construct
+/// opens, with what to do about it.
+pub fn unterminated_error(path: &std::path::Path, u: &scan::Unterminated) -> ConfitureError {
+    let (message, hint) = match &u.construct {
+        Construct::Statement => (
+            format!(
+                "the statement at line {}, column {} has no terminating semicolon",
+                u.line, u.column
+            ),
+            "end the statement with ';': every file must stand alone, or it runs into the next file",
+        ),
+        Construct::CopyData => (
+            format!(
+                "the file ends inside the data of the COPY … FROM STDIN at line {}, column {}: no line \\. ends it",
+                u.line, u.column
+            ),
+            "end the data with a line that is exactly \\. (as pg_dump writes it)",
+        ),
+        construct => (
+            format!(
+                "the file ends inside a {construct} opened at line {}, column {}",
+                u.line, u.column
+            ),
+            "close it in the same file: every file must stand alone, or it swallows the files after it",
+        ),
+    };
+    ConfitureError::new(codes::BUILD_UNTERMINATED, message)
+        .at(Location::at(path, u.line, u.column))
+        .with_hint(hint)
 }

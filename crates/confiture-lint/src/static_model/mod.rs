@@ -121,15 +121,12 @@ struct SplitError {
 fn parse_file(file: &SourceText) -> Result<Vec<Statement>, SplitError> {
     match parse_statements(&file.text) {
         Ok(s) => Ok(s),
-        Err(_) => {
-            let (line, message, statement) = match scan::split(&file.text) {
-                Err(u) => (
-                    u.line,
-                    format!("the file ends inside a {}", u.construct),
-                    u.construct == scan::Construct::Statement,
-                ),
-                Ok(_) => (1, "the file cannot be split".to_string(), false),
-            };
+        Err(u) => {
+            let (line, message, statement) = (
+                u.line,
+                format!("the file ends inside a {}", u.construct),
+                u.construct == scan::Construct::Statement,
+            );
             // A last statement without its semicolon is still read.
             let salvaged = if statement {
                 parse_statements(&format!("{}\n;", file.text)).ok()

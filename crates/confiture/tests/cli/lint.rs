@@ -649,6 +649,40 @@ fn statements_the_grammar_rejects_are_reported_with_their_line() {
     );
 }
 
+/// Files that cannot be linted stop the run with the build's codes, at the file and line.
+#[test]
+fn unsplittable_and_missing_files_are_errors_naming_them() {
+    let dir = tree(
+        PLAIN,
+        NO_DB,
+        &[
+            (
+                "db/migrations/20260101000000_note.up.sql",
+                "SET lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c text DEFAULT 'oops;\n",
+            ),
+            ("db/migrations/20260101000000_note.down.sql", "SELECT 1;\n"),
+        ],
+    );
+    let v = lint_json(dir.path(), &["lint", "--migrations"], 5);
+    let e = &v["error"];
+    assert_eq!(e["code"], "BUILD_005", "{v}");
+    assert_eq!(e["line"], 2, "{v}");
+    assert_eq!(e["column"], 41, "{v}");
+    assert!(
+        s(&e["file"]).ends_with("db/migrations/20260101000000_note.up.sql"),
+        "{v}"
+    );
+    assert!(
+        s(&e["message"]).contains("ends inside a quoted string"),
+        "{v}"
+    );
+    assert!(v.get("findings").is_none(), "no report: {v}");
+
+    let v = lint_json(dir.path(), &["lint", "--files", "db/schema/missing.sql"], 5);
+    assert_eq!(v["error"]["code"], "BUILD_003", "{v}");
+    assert!(s(&v["error"]["message"]).contains("missing.sql"), "{v}");
+}
+
 #[test]
 fn linting_enabled_false_runs_nothing_and_says_so() {
     let yaml = format!("{PLAIN}linting:\n  enabled: false\n");
