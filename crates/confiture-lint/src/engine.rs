@@ -108,26 +108,6 @@ pub fn selected(config: &LintingConfig, selection: &Selection) -> Vec<&'static R
         .collect()
 }
 
-/// Run the selected rules and settle the findings (severities, exemptions, suppressions),
-/// sorted by file, line and rule.
-pub fn run(
-    schema: Option<&SchemaInput>,
-    migrations: &[MigrationInput],
-    ctx: &Context,
-    selection: &Selection,
-    suppressions: &Suppressions,
-) -> Vec<Finding> {
-    let rules = selected(ctx.config, selection);
-    let mut findings = Vec::new();
-    if let Some(s) = schema {
-        check_schema(&rules, s, ctx, &mut findings);
-    }
-    for m in migrations {
-        check_migration(&rules, m, ctx, &mut findings);
-    }
-    finish(findings, ctx, selection, suppressions)
-}
-
 /// The raw findings of the schema rules among `rules` (before [`finish`]).
 pub fn check_schema(rules: &[&Rule], schema: &SchemaInput, ctx: &Context, out: &mut Vec<Finding>) {
     for rule in rules {
@@ -156,15 +136,6 @@ pub fn check_migration(
 /// Raw findings settled: configured severities and `off`, exemptions, `--ignore`, inline
 /// suppressions; sorted by file, line and rule.
 pub fn finish(
-    findings: Vec<Finding>,
-    ctx: &Context,
-    selection: &Selection,
-    suppressions: &Suppressions,
-) -> Vec<Finding> {
-    settle(findings, ctx.config, selection, suppressions)
-}
-
-fn settle(
     findings: Vec<Finding>,
     config: &LintingConfig,
     selection: &Selection,

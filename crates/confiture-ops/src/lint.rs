@@ -199,7 +199,7 @@ pub async fn lint(req: LintRequest<'_>) -> Result<Linted> {
     // Rule ids in the configuration, the selection and every suppression comment.
     engine::check_names(config, &req.selection, &suppressions)?;
     let rules_run = rules.len();
-    let findings = engine::finish(raw, &ctx, &req.selection, &suppressions);
+    let findings = engine::finish(raw, config, &req.selection, &suppressions);
     let failed = engine::fails(&findings, config.fail_on_severity);
     Ok(Linted {
         report: LintReport {
@@ -242,7 +242,7 @@ fn lint_migrations(
             .collect();
     }
     // Files interleaved across threads, so that long and short files share the work.
-    let mut parts: Vec<Vec<(usize, Result<Checked>)>> = std::thread::scope(|scope| {
+    let parts: Vec<Vec<(usize, Result<Checked>)>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|k| {
                 scope.spawn(move || {
@@ -261,7 +261,7 @@ fn lint_migrations(
             .map(|w| w.join().expect("a migration lint thread panicked"))
             .collect()
     });
-    let mut all: Vec<_> = parts.iter_mut().flat_map(std::mem::take).collect();
+    let mut all: Vec<_> = parts.into_iter().flatten().collect();
     all.sort_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
 }

@@ -99,15 +99,20 @@ impl Output {
 /// other command-line tools do, instead of panicking on the broken pipe. (SIGPIPE stays ignored:
 /// a hook program that does not read its input must not kill Confiture.)
 pub fn print_stdout(text: &str) {
-    write_stdout(&format!("{text}\n"));
+    write_parts(&[text.as_bytes(), b"\n"]);
 }
 
 /// Write a document to stdout byte for byte (a CSV keeps its CRLF record ends); a closed
 /// pipe ends the program quietly.
 pub fn write_stdout(text: &str) {
+    write_parts(&[text.as_bytes()]);
+}
+
+fn write_parts(parts: &[&[u8]]) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    let written = parts.iter().try_for_each(|p| out.write_all(p));
+    if let Err(e) = written.and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

@@ -960,6 +960,33 @@ fn unknown_rule_ids_are_errors_with_a_suggestion() {
     assert_eq!(e["line"], 2, "{e}");
 }
 
+/// Migrations are linted on worker threads and their suppressions gathered afterwards: a
+/// misspelt rule id in one of them is still an error at its file and line, in every file.
+#[test]
+fn unknown_rule_ids_in_migration_suppressions_are_errors() {
+    let mut files: Vec<(String, String)> = (1..=4)
+        .map(|i| {
+            (
+                format!("00{i}_step.up.sql"),
+                "SET lock_timeout = '1s';\nALTER TABLE app.users ADD COLUMN nick text;\n"
+                    .to_string(),
+            )
+        })
+        .collect();
+    files[2].1 = "-- confiture:lint-ignore missing-lock-timeouts tiny table\nALTER TABLE app.users ADD COLUMN note text;\n".to_string();
+    let dir = migrations_project(NO_DB, "", &files);
+    let v = lint_json(dir.path(), &["lint", "--migrations"], 5);
+    let e = &v["error"];
+    assert_eq!(e["code"], "CONFIG_010", "{v}");
+    assert!(s(&e["message"]).contains("'missing-lock-timeouts'"), "{e}");
+    assert!(
+        s(&e["hint"]).contains("did you mean 'missing-lock-timeout'"),
+        "{e}"
+    );
+    assert!(s(&e["file"]).ends_with("003_step.up.sql"), "{e}");
+    assert_eq!(e["line"], 1, "{e}");
+}
+
 // ---- 6. report formats ----
 
 /// The planted tree and its JSON report.
